@@ -1,0 +1,32 @@
+# The two set-up commands are `make demo` and `make test`; both install what is missing first.
+SWIFT ?= swift
+JOBS ?= 2
+RELEASE_BIN = .build/release/peer
+
+.PHONY: deps build debug test demo bench clean
+
+## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
+deps:
+	@tools/install-deps.sh
+
+## build: release build of the `peer` executable
+build: deps
+	$(SWIFT) build -c release -j $(JOBS) --product peer
+
+## test: every test of every module (Swift Testing)
+test: deps
+	$(SWIFT) build -j $(JOBS) --build-tests
+	$(SWIFT) test -j $(JOBS) --skip-build
+
+## demo: the most complete thing the project can do today
+demo: build
+	$(RELEASE_BIN) --help
+	@echo
+	$(RELEASE_BIN) keygen --out .build/demo-identity.key --force
+
+## bench: measured figures, written to benchmarks/results/
+bench: build
+	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
+
+clean:
+	rm -rf .build

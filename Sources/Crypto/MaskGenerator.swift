@@ -1,0 +1,138 @@
+internal import CSodium
+internal import Foundation
+
+/// Whether a mask is added to or subtracted from a vector.
+public enum MaskSign: Sendable {
+    case add
+    case subtract
+}
+
+/// The pseudorandom mask of secure aggregation: the ChaCha20 (IETF) keystream of a 32-byte
+/// seed, read as little-endian words of the ring, added to or subtracted from a vector in place.
+///
+/// Word `i` of the mask is the little-endian word at byte offset `i * W.bitWidth / 8` of the
+/// keystream that starts at block counter 0. Work is split across threads by block ranges, each
+/// thread expanding its own range with `crypto_stream_chacha20_ietf_xor_ic` into a small
+/// reusable buffer, so the result is identical for every thread count and no model-sized
+/// temporary is allocated.
+public struct MaskGenerator: Sendable {
+    /// Bytes in a mask seed.
+    public static let seedByteCount = 32
+    /// Bytes in the ChaCha20 IETF nonce.
+    public static let nonceByteCount = 12
+    /// Bytes in one ChaCha20 block.
+    static let blockByteCount = 64
+    /// Blocks expanded per step of one thread (16 KiB: stays in L1/L2).
+    static let chunkBlockCount = 256
+    /// Below this many words per thread, extra threads cost more than they save.
+    static let minimumWordsPerThread = 1 << 16
+    /// The ietf block counter is 32 bits: the keystream of one seed is at most 256 GiB.
+    static let maximumByteCount = Int(UInt32.max) * blockByteCount
+
+    /// Threads used when the caller does not say: the active processor count.
+    public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    private let seed: SecureBytes
+    private let nonce: [UInt8]
+
+    /// A generator for one seed.
+    /// - Parameters:
+    ///   - seed: 32 secret bytes (a pairwise secret or a self-mask seed).
+    ///   - nonce: 12 bytes; all zero by default, since every seed is used for one mask only.
+    /// - Throws: `CryptoError.invalidKeyLength` for a wrong seed or nonce length.
+    public init(seed: SecureBytes, nonce: [UInt8] = [UInt8](repeating: 0, count: nonceByteCount)) throws(CryptoError) {
+        guard seed.count == Self.seedByteCount else {
+            throw .invalidKeyLength(kind: "a mask seed", expected: Self.seedByteCount, actual: seed.count)
+        }
+        guard nonce.count == Self.nonceByteCount else {
+            throw .invalidKeyLength(kind: "a ChaCha20 nonce", expected: Self.nonceByteCount, actual: nonce.count)
+        }
+        Sodium.initialize()
+        self.seed = seed
+        self.nonce = nonce
+    }
+
+    /// The raw keystream, `byteCount` bytes from block `startingBlock` on.
+    public func keystream(byteCount: Int, startingBlock: UInt32 = 0) -> [UInt8] {
+        precondition(byteCount >= 0 && byteCount <= Self.maximumByteCount - Int(startingBlock) * Self.blockByteCount,
+                     "keystream request past the 32-bit block counter")
+        var output = [UInt8](repeating: 0, count: byteCount)
+        output.withUnsafeMutableBytes { expand(into: $0, startingBlock: startingBlock) }
+        return output
+    }
+
+    /// Adds or subtracts the mask to `words` in place.
+    /// - Parameters:
+    ///   - sign: `.add` or `.subtract`.
+    ///   - words: the vector; at most 2^38 bytes.
+    ///   - threadCount: the most threads to use; the result does not depend on it.
+    public func apply<Word: RingWord>(_ sign: MaskSign, to words: inout [Word], threadCount: Int = defaultThreadCount) {
+        words.withUnsafeMutableBufferPointer { apply(sign, to: $0, threadCount: threadCount) }
+    }
+
+    /// Adds or subtracts the mask to the words in `buffer` in place.
+    public func apply<Word: RingWord>(_ sign: MaskSign, to buffer: UnsafeMutableBufferPointer<Word>,
+                                      threadCount: Int = defaultThreadCount) {
+        precondition(threadCount >= 1, "at least one thread")
+        let wordByteCount = MemoryLayout<Word>.size
+        precondition(buffer.count <= Self.maximumByteCount / wordByteCount, "vector longer than one keystream")
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let wordsPerBlock = Self.blockByteCount / wordByteCount
+        let blockCount = (buffer.count + wordsPerBlock - 1) / wordsPerBlock
+        let threads = max(1, min(threadCount, buffer.count / Self.minimumWordsPerThread))
+        let vector = SendableBuffer(base: base, count: buffer.count)
+        DispatchQueue.concurrentPerform(iterations: threads) { part in
+            let firstBlock = blockCount * part / threads
+            let endBlock = blockCount * (part + 1) / threads
+            let start = firstBlock * wordsPerBlock, end = min(endBlock * wordsPerBlock, vector.count)
+            guard start < end else { return }
+            applyRange(sign, to: vector.base + start, count: end - start, firstBlock: UInt32(firstBlock))
+        }
+    }
+
+    // MARK: - Implementation
+
+    /// One thread's share: expand chunk by chunk into a small buffer, add or subtract.
+    private func applyRange<Word: RingWord>(_ sign: MaskSign, to words: UnsafeMutablePointer<Word>, count: Int, firstBlock: UInt32) {
+        let wordsPerChunk = Self.chunkBlockCount * Self.blockByteCount / MemoryLayout<Word>.size
+        let chunk = UnsafeMutableBufferPointer<Word>.allocate(capacity: wordsPerChunk)
+        defer {
+            sodium_memzero(chunk.baseAddress!, wordsPerChunk * MemoryLayout<Word>.size)
+            chunk.deallocate()
+        }
+        var done = 0
+        var block = firstBlock
+        while done < count {
+            let n = min(wordsPerChunk, count - done)
+            let bytes = UnsafeMutableRawBufferPointer(start: chunk.baseAddress, count: n * MemoryLayout<Word>.size)
+            expand(into: bytes, startingBlock: block)
+            let target = words + done, mask = chunk.baseAddress!
+            switch sign {
+            case .add:
+                for i in 0..<n { target[i] = target[i] &+ Word(littleEndian: mask[i]) }
+            case .subtract:
+                for i in 0..<n { target[i] = target[i] &- Word(littleEndian: mask[i]) }
+            }
+            done += n
+            block &+= UInt32(Self.chunkBlockCount)
+        }
+    }
+
+    /// Writes the keystream from `startingBlock` into `buffer` (zeroed, then XORed).
+    private func expand(into buffer: UnsafeMutableRawBufferPointer, startingBlock: UInt32) {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
+        memset(base, 0, buffer.count)
+        seed.withUnsafeBytes { key in
+            nonce.withUnsafeBufferPointer { nonce in
+                _ = crypto_stream_chacha20_ietf_xor_ic(base, base, UInt64(buffer.count), nonce.baseAddress!,
+                                                       startingBlock, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+    }
+}
+
+/// A mutable buffer handed to worker threads that each touch a disjoint range of it.
+private struct SendableBuffer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+}

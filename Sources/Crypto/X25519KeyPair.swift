@@ -1,0 +1,60 @@
+internal import CSodium
+
+/// An X25519 public key: a per-round key advertised in the protocol, or a connection's
+/// ephemeral key in the transport handshake.
+public struct X25519PublicKey: Hashable, Sendable {
+    /// Bytes in an X25519 public key.
+    public static let byteCount = 32
+
+    /// The 32 raw key bytes.
+    public let rawRepresentation: [UInt8]
+
+    /// A key from its 32 raw bytes.
+    /// - Throws: `CryptoError.invalidKeyLength` for any other length.
+    public init(rawRepresentation: some Collection<UInt8>) throws(CryptoError) {
+        let bytes = Array(rawRepresentation)
+        guard bytes.count == Self.byteCount else {
+            throw .invalidKeyLength(kind: "an X25519 public key", expected: Self.byteCount, actual: bytes.count)
+        }
+        self.rawRepresentation = bytes
+    }
+}
+
+/// A fresh X25519 key pair. The same curve serves key agreement (the pairwise mask secret),
+/// `crypto_box` (sealed shares) and `crypto_kx` (channel keys).
+public struct X25519KeyPair: Sendable {
+    /// Bytes in an X25519 secret key.
+    public static let secretKeyByteCount = 32
+
+    /// The public half, to advertise.
+    public let publicKey: X25519PublicKey
+    /// The secret half, wiped when released.
+    let secretKey: SecureBytes
+
+    /// A fresh random key pair.
+    public init() {
+        Sodium.initialize()
+        var publicBytes = [UInt8](repeating: 0, count: X25519PublicKey.byteCount)
+        secretKey = SecureBytes(count: Self.secretKeyByteCount) { secret in
+            let status = crypto_box_keypair(&publicBytes, secret.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            precondition(status == 0, "crypto_box_keypair failed")
+        }
+        publicKey = try! X25519PublicKey(rawRepresentation: publicBytes)
+    }
+
+    /// The key pair of a given secret key (for known-answer tests and restored state).
+    /// - Throws: `CryptoError.invalidKeyLength` when the secret is not 32 bytes.
+    public init(secretKey: SecureBytes) throws(CryptoError) {
+        guard secretKey.count == Self.secretKeyByteCount else {
+            throw .invalidKeyLength(kind: "an X25519 secret key", expected: Self.secretKeyByteCount, actual: secretKey.count)
+        }
+        Sodium.initialize()
+        var publicBytes = [UInt8](repeating: 0, count: X25519PublicKey.byteCount)
+        let status = secretKey.withUnsafeBytes {
+            crypto_scalarmult_base(&publicBytes, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        precondition(status == 0, "crypto_scalarmult_base failed")
+        self.secretKey = secretKey
+        publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
+    }
+}
