@@ -57,8 +57,21 @@ public struct MaskGenerator: Sendable {
         precondition(byteCount >= 0 && byteCount <= Self.maximumByteCount - Int(startingBlock) * Self.blockByteCount,
                      "keystream request past the 32-bit block counter")
         var output = [UInt8](repeating: 0, count: byteCount)
-        output.withUnsafeMutableBytes { expand(into: $0, startingBlock: startingBlock) }
+        output.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            xorKeystream(from: base, into: buffer, startingBlock: startingBlock)
+        }
         return output
+    }
+
+    /// Writes the raw keystream from block 0 into `buffer` with one `crypto_stream_chacha20_ietf`
+    /// call: the baseline that mask expansion is measured against.
+    public func writeKeystream(into buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count <= Self.maximumByteCount, "keystream request past the 32-bit block counter")
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
+        seed.withUnsafeBytes { key in
+            _ = crypto_stream_chacha20_ietf(base, UInt64(buffer.count), nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// Adds or subtracts the mask to `words` in place.
@@ -95,38 +108,35 @@ public struct MaskGenerator: Sendable {
     /// One thread's share: expand chunk by chunk into a small buffer, add or subtract.
     private func applyRange<Word: RingWord>(_ sign: MaskSign, to words: UnsafeMutablePointer<Word>, count: Int, firstBlock: UInt32) {
         let wordsPerChunk = Self.chunkBlockCount * Self.blockByteCount / MemoryLayout<Word>.size
+        // Keystream XOR zeros is the keystream: reading a zero buffer that stays in cache is
+        // cheaper than clearing the chunk before every expansion.
+        let zeros = UnsafeMutableBufferPointer<Word>.allocate(capacity: wordsPerChunk)
+        zeros.initialize(repeating: 0)
         let chunk = UnsafeMutableBufferPointer<Word>.allocate(capacity: wordsPerChunk)
         defer {
             sodium_memzero(chunk.baseAddress!, wordsPerChunk * MemoryLayout<Word>.size)
             chunk.deallocate()
+            zeros.deallocate()
         }
         var done = 0
         var block = firstBlock
         while done < count {
             let n = min(wordsPerChunk, count - done)
             let bytes = UnsafeMutableRawBufferPointer(start: chunk.baseAddress, count: n * MemoryLayout<Word>.size)
-            expand(into: bytes, startingBlock: block)
-            let target = words + done, mask = chunk.baseAddress!
-            switch sign {
-            case .add:
-                for i in 0..<n { target[i] = target[i] &+ Word(littleEndian: mask[i]) }
-            case .subtract:
-                for i in 0..<n { target[i] = target[i] &- Word(littleEndian: mask[i]) }
-            }
+            xorKeystream(from: zeros.baseAddress!, into: bytes, startingBlock: block)
+            Word.accumulate(sign, mask: chunk.baseAddress!, into: words + done, count: n)
             done += n
             block &+= UInt32(Self.chunkBlockCount)
         }
     }
 
-    /// Writes the keystream from `startingBlock` into `buffer` (zeroed, then XORed).
-    private func expand(into buffer: UnsafeMutableRawBufferPointer, startingBlock: UInt32) {
-        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count > 0 else { return }
-        memset(base, 0, buffer.count)
+    /// Writes `source XOR keystream` (from `startingBlock`) into `output`; with an all-zero
+    /// source that is the keystream itself. `source` may be `output`.
+    private func xorKeystream(from source: UnsafeRawPointer, into output: UnsafeMutableRawBufferPointer, startingBlock: UInt32) {
+        guard let base = output.baseAddress?.assumingMemoryBound(to: UInt8.self), output.count > 0 else { return }
         seed.withUnsafeBytes { key in
-            nonce.withUnsafeBufferPointer { nonce in
-                _ = crypto_stream_chacha20_ietf_xor_ic(base, base, UInt64(buffer.count), nonce.baseAddress!,
-                                                       startingBlock, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
+            _ = crypto_stream_chacha20_ietf_xor_ic(base, source.assumingMemoryBound(to: UInt8.self), UInt64(output.count), nonce,
+                                                   startingBlock, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
     }
 }

@@ -27,3 +27,12 @@ enum Sodium {
         return bytes
     }
 }
+
+/// Facts about the cryptographic library this build uses.
+public enum CryptoBackend {
+    /// libsodium's version string, e.g. "1.0.18".
+    public static var version: String {
+        Sodium.initialize()
+        return String(cString: sodium_version_string())
+    }
+}

@@ -94,3 +94,12 @@ import Testing
         #expect(throws: CryptoError.self) { try MaskGenerator(seed: SecureBytes(randomCount: 32), nonce: [0, 0]) }
     }
 }
+
+@Suite struct RawKeystreamTests {
+    @Test func writeKeystreamEqualsTheChunkedKeystream() throws {
+        let mask = try MaskGenerator(seed: SecureBytes(randomCount: 32))
+        var raw = [UInt8](repeating: 0xaa, count: 100_000)
+        raw.withUnsafeMutableBytes { mask.writeKeystream(into: $0) }
+        #expect(raw == mask.keystream(byteCount: raw.count))
+    }
+}

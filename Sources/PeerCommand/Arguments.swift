@@ -1,0 +1,124 @@
+/// A usage error: a bad flag, a missing or malformed value. Exits 64 with the message on stderr
+/// and a pointer to the command's help.
+struct UsageError: Error, Equatable {
+    /// What was wrong, and what to do about it.
+    let message: String
+    /// The command whose help to point at, e.g. "peer keygen".
+    var command: String = "peer"
+}
+
+/// The arguments of one command, consumed as the command reads its options.
+///
+/// Follows swift-argument-parser's conventions: `--name value` or `--name=value` options,
+/// `--flag` booleans, `-h`/`--help` anywhere, `--` ends the options. Whatever a command does
+/// not read is an error (`finish()`), so a typo never passes silently.
+struct Arguments {
+    private var remaining: [String]
+    /// The command path these arguments belong to, for messages ("peer keygen").
+    let command: String
+
+    init(_ arguments: [String], command: String) {
+        remaining = arguments
+        self.command = command
+    }
+
+    /// Whether help was asked for anywhere among the remaining options.
+    var wantsHelp: Bool {
+        remaining.prefix { $0 != "--" }.contains { $0 == "-h" || $0 == "--help" }
+    }
+
+    /// Whether nothing is left.
+    var isEmpty: Bool { remaining.isEmpty }
+
+    /// Removes and returns the next argument if it is not an option (a subcommand or operand).
+    mutating func nextPositional() -> String? {
+        guard let first = remaining.first else { return nil }
+        if first == "--" {
+            remaining.removeFirst()
+            return remaining.isEmpty ? nil : remaining.removeFirst()
+        }
+        guard !first.hasPrefix("-") || first == "-" else { return nil }
+        return remaining.removeFirst()
+    }
+
+    /// Removes and returns everything left (handed on to a subcommand).
+    mutating func takeRemaining() -> [String] {
+        defer { remaining = [] }
+        return remaining
+    }
+
+    /// Removes a boolean flag; true when it was present.
+    mutating func flag(_ name: String) throws(UsageError) -> Bool {
+        var found = false
+        for index in optionIndices.reversed() {
+            let argument = remaining[index]
+            if argument == name {
+                found = true
+                remaining.remove(at: index)
+            } else if argument.hasPrefix(name + "=") {
+                throw usage("\(name) is a flag and takes no value")
+            }
+        }
+        return found
+    }
+
+    /// Removes an option and returns its value, or nil when absent.
+    /// - Throws: `UsageError` when the value is missing or the option is repeated.
+    mutating func option(_ name: String) throws(UsageError) -> String? {
+        var value: String?
+        var index = 0
+        while index < remaining.count, remaining[index] != "--" {
+            let argument = remaining[index]
+            var found: String?
+            if argument == name {
+                guard index + 1 < remaining.count, !remaining[index + 1].hasPrefix("--") else {
+                    throw usage("missing value for '\(name)'")
+                }
+                found = remaining[index + 1]
+                remaining.removeSubrange(index...(index + 1))
+            } else if argument.hasPrefix(name + "=") {
+                found = String(argument.dropFirst(name.count + 1))
+                remaining.remove(at: index)
+            } else {
+                index += 1
+                continue
+            }
+            if value != nil { throw usage("'\(name)' was given more than once") }
+            value = found
+        }
+        return value
+    }
+
+    /// Removes an option that must be present.
+    mutating func required(_ name: String, placeholder: String) throws(UsageError) -> String {
+        guard let value = try option(name) else { throw usage("missing '\(name) \(placeholder)'") }
+        return value
+    }
+
+    /// Removes an integer option within `range`, or returns `defaultValue` when absent.
+    mutating func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let text = try option(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw usage("'\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    /// Ends parsing: anything left over is an unknown option or an unexpected argument.
+    mutating func finish() throws(UsageError) {
+        guard let first = remaining.first else { return }
+        if first.hasPrefix("-") && first != "-" {
+            throw usage("unknown option '\(first.split(separator: "=", maxSplits: 1)[0])'")
+        }
+        throw usage("unexpected argument '\(first)'")
+    }
+
+    /// A usage error about this command.
+    func usage(_ message: String) -> UsageError {
+        UsageError(message: message, command: command)
+    }
+
+    private var optionIndices: [Int] {
+        Array(remaining.prefix { $0 != "--" }.indices)
+    }
+}
