@@ -2,7 +2,7 @@ internal import CSodium
 internal import Foundation
 
 /// A peer's pinned Ed25519 public key, as written in topology files: `ed25519:<base64>`.
-public struct IdentityPublicKey: Hashable, Sendable, CustomStringConvertible {
+public struct IdentityPublicKey: PublicKeyBytes, CustomStringConvertible {
     /// Bytes in an Ed25519 public key.
     public static let byteCount = 32
     /// Bytes in an Ed25519 signature.
@@ -13,14 +13,11 @@ public struct IdentityPublicKey: Hashable, Sendable, CustomStringConvertible {
     /// The 32 raw key bytes.
     public let rawRepresentation: [UInt8]
 
-    /// A key from its 32 raw bytes.
-    /// - Throws: `CryptoError.invalidKeyLength` for any other length.
-    public init(rawRepresentation: some Collection<UInt8>) throws(CryptoError) {
-        let bytes = Array(rawRepresentation)
-        guard bytes.count == Self.byteCount else {
-            throw .invalidKeyLength(kind: "an Ed25519 public key", expected: Self.byteCount, actual: bytes.count)
-        }
-        self.rawRepresentation = bytes
+    public static let kindDescription = "an Ed25519 public key"
+
+    public init(checkedBytes: [UInt8]) {
+        precondition(checkedBytes.count == Self.byteCount, "unchecked key length")
+        rawRepresentation = checkedBytes
     }
 
     /// A key from its text form `ed25519:<base64 of 32 bytes>`.

@@ -2,21 +2,18 @@ internal import CSodium
 
 /// An X25519 public key: a per-round key advertised in the protocol, or a connection's
 /// ephemeral key in the transport handshake.
-public struct X25519PublicKey: Hashable, Sendable {
+public struct X25519PublicKey: PublicKeyBytes {
     /// Bytes in an X25519 public key.
     public static let byteCount = 32
 
     /// The 32 raw key bytes.
     public let rawRepresentation: [UInt8]
 
-    /// A key from its 32 raw bytes.
-    /// - Throws: `CryptoError.invalidKeyLength` for any other length.
-    public init(rawRepresentation: some Collection<UInt8>) throws(CryptoError) {
-        let bytes = Array(rawRepresentation)
-        guard bytes.count == Self.byteCount else {
-            throw .invalidKeyLength(kind: "an X25519 public key", expected: Self.byteCount, actual: bytes.count)
-        }
-        self.rawRepresentation = bytes
+    public static let kindDescription = "an X25519 public key"
+
+    public init(checkedBytes: [UInt8]) {
+        precondition(checkedBytes.count == Self.byteCount, "unchecked key length")
+        rawRepresentation = checkedBytes
     }
 }
 
