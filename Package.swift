@@ -19,12 +19,12 @@ let package = Package(
         .target(name: "Learn", dependencies: ["COpenBLAS"]),
         .target(name: "Gossip", dependencies: ["Crypto"]),
         .target(name: "Peer", dependencies: ["Gossip", "Crypto", "Learn"]),
-        .executableTarget(name: "PeerCommand", dependencies: ["Peer", "Crypto"]),
+        .executableTarget(name: "PeerCommand", dependencies: ["Peer", "Gossip", "Crypto"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "LearnTests", dependencies: ["Learn"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip"]),
         .testTarget(name: "PeerTests", dependencies: ["Peer"]),
-        .testTarget(name: "PeerCommandTests", dependencies: ["PeerCommand", "Crypto"]),
+        .testTarget(name: "PeerCommandTests", dependencies: ["PeerCommand", "Gossip", "Crypto"]),
     ]
 )
 

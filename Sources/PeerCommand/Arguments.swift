@@ -47,6 +47,19 @@ struct Arguments {
         return remaining
     }
 
+    /// Removes a required operand (e.g. FILE). Call it after every option has been read, so
+    /// that an option's value is never mistaken for the operand.
+    mutating func operand(_ placeholder: String) throws(UsageError) -> String {
+        if let index = remaining.firstIndex(where: { !$0.hasPrefix("-") || $0 == "-" }), !remaining[..<index].contains("--") {
+            return remaining.remove(at: index)
+        }
+        if let dash = remaining.firstIndex(of: "--"), dash + 1 < remaining.count {
+            remaining.remove(at: dash)
+            return remaining.remove(at: dash)
+        }
+        throw usage("missing \(placeholder)")
+    }
+
     /// Removes a boolean flag; true when it was present.
     mutating func flag(_ name: String) throws(UsageError) -> Bool {
         var found = false

@@ -1,4 +1,5 @@
 import Crypto
+import Gossip
 internal import Foundation
 import Peer
 
@@ -19,7 +20,7 @@ enum PeerTool {
         run: runRoot
     )
 
-    static let subcommands = [KeygenCommand.command, BenchCommand.command]
+    static let subcommands = [KeygenCommand.command, TopologyCommand.command, BenchCommand.command]
 
     /// `peer --version`; anything else without a subcommand is a usage error.
     static func runRoot(_ arguments: inout Arguments, console: Console) throws -> Int32 {
@@ -43,6 +44,9 @@ enum PeerTool {
             return try root.dispatch(&parsed, console: console)
         } catch let error as UsageError {
             console.diagnostic("error: \(error.message)\nSee '\(error.command) --help'.\n")
+            return ExitStatus.usage
+        } catch let error as TopologyError {
+            console.diagnostic("error: \(error)\n")
             return ExitStatus.usage
         } catch {
             console.diagnostic("error: \(error)\n")

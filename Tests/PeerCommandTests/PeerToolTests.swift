@@ -1,4 +1,5 @@
 import Crypto
+import Gossip
 import Foundation
 import Peer
 import Testing
@@ -81,5 +82,62 @@ import Testing
         #expect(figures.allSatisfy { ($0["gigabytesPerSecond"] as? Double ?? 0) > 0 })
         let markdown = try String(contentsOfFile: out, encoding: .utf8)
         #expect(markdown.contains("| mask UInt64, 2 thread(s) | 2 |"))
+    }
+}
+
+/// `peer topology` as a user runs it.
+@Suite struct TopologyCommandTests {
+    let directory: String = {
+        let path = NSTemporaryDirectory() + "topology-command-tests-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    @Test func generateWithKeysThenCheckAndDraw() throws {
+        let file = directory + "/ring.json", keys = directory + "/keys"
+        let generated = try PeerProcess.run(["topology", "generate", "ring", "--peers", "4", "--out", file, "--keys-dir", keys])
+        #expect(generated.status == 0)
+        // Every written secret key belongs to the peer the file pins.
+        let topology = try TopologyParser.load(file)
+        for peer in topology.peers {
+            #expect(try IdentityKey(contentsOfFile: "\(keys)/\(peer.id).key").publicKey == peer.key)
+        }
+        let check = try PeerProcess.run(["topology", "check", file, "--json"])
+        #expect(check.status == 0)
+        let report = try JSONSerialization.jsonObject(with: Data(check.standardOutput.utf8)) as? [String: Any]
+        #expect(report?["diameter"] as? Int == 2)
+        #expect(report?["federation"] as? String == topology.federationID.hex)
+        let dot = try PeerProcess.run(["topology", "dot", file])
+        #expect(dot.standardOutput.hasPrefix("graph \"ring-4\" {"))
+        #expect(dot.standardOutput.components(separatedBy: " -- ").count == 5)
+    }
+
+    @Test func invalidFileExits64NamingTheField() throws {
+        let file = directory + "/bad.json"
+        let text = try TopologyGenerator.generate(.init(kind: .ring, peerCount: 4)).text
+            .replacingOccurrences(of: "[\"peer-3\", \"peer-4\"]", with: "[\"peer-3\", \"peer-x\"]")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try PeerProcess.run(["topology", "check", file])
+        #expect(result.status == 64)
+        #expect(result.standardError.contains("\(file): links[2][1]: is not a peer of this file (got \"peer-x\")"))
+    }
+
+    @Test func impossibleShapesAndMissingFilesAreClearErrors() throws {
+        let torus = try PeerProcess.run(["topology", "generate", "torus", "--peers", "10", "--out", directory + "/t.json"])
+        #expect(torus.status == 64)
+        #expect(torus.standardError.contains("torus needs rows x columns"))
+        let missing = try PeerProcess.run(["topology", "check", directory + "/nope.json"])
+        #expect(missing.status == 64)
+        #expect(missing.standardError.contains("cannot be read"))
+    }
+
+    @Test func committedExamplesAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let examples = try FileManager.default.contentsOfDirectory(atPath: root.path + "/topologies").filter { $0.hasSuffix(".json") }
+        #expect(examples.count >= 5)
+        for example in examples {
+            let result = try PeerProcess.run(["topology", "check", root.path + "/topologies/" + example])
+            #expect(result.status == 0, "\(example): \(result.standardError)")
+        }
     }
 }

@@ -1,0 +1,69 @@
+internal import Foundation
+
+/// How a federation aggregates: the `aggregation` section of a topology file.
+public struct AggregationSettings: Equatable, Sendable {
+    /// Which pairs of peers share masks.
+    public enum Masking: Equatable, Sendable, CustomStringConvertible {
+        /// Every pair (cross-silo, up to about 100 peers).
+        case complete
+        /// A random `degree`-regular mask graph per round (SecAgg+ style, for large federations).
+        case regular(degree: Int)
+
+        /// Parses `complete` or `regular:K`.
+        public init?(text: String) {
+            if text == "complete" { self = .complete; return }
+            guard text.hasPrefix("regular:"), let degree = Int(text.dropFirst("regular:".count)) else { return nil }
+            self = .regular(degree: degree)
+        }
+
+        public var description: String {
+            switch self {
+            case .complete: return "complete"
+            case .regular(let degree): return "regular:\(degree)"
+            }
+        }
+    }
+
+    /// Shares needed to rebuild a peer's secrets; also the fewest peers a round can finish with.
+    public let threshold: Int
+    public let masking: Masking
+    /// 32 or 64: the ring Z/2^ringBits.
+    public let ringBits: Int
+    public let fractionBits: Int
+    /// Update values are clipped to [-clip, clip] before encoding.
+    public let clip: Double
+    /// A peer's weight is min(1, sampleCount / maxWeight).
+    public let maxWeight: Int
+
+    /// Defaults for `peerCount` peers: a strict majority threshold, complete masking up to 100
+    /// peers (regular with degree about 2 log2 n beyond), 32-bit ring, 16 fraction bits, clip 4.
+    public static func defaults(peerCount: Int) -> AggregationSettings {
+        let masking: Masking
+        if peerCount <= 100 {
+            masking = .complete
+        } else {
+            var degree = 2 * Int(log2(Double(peerCount)).rounded(.up))
+            if peerCount * degree % 2 == 1 { degree += 1 }
+            masking = .regular(degree: degree)
+        }
+        let holders = masking == .complete ? peerCount : min(peerCount, masking.degree + 1)
+        return AggregationSettings(threshold: max(2, min(holders, peerCount / 2 + 1)), masking: masking, ringBits: 32,
+                                   fractionBits: 16, clip: 4, maxWeight: 10_000)
+    }
+}
+
+extension AggregationSettings.Masking {
+    /// Mask neighbours per peer in a federation of `peerCount`.
+    func degree(peerCount: Int) -> Int {
+        switch self {
+        case .complete: return peerCount - 1
+        case .regular(let degree): return degree
+        }
+    }
+
+    /// The degree of a regular mask graph; 0 for complete masking.
+    var degree: Int {
+        if case .regular(let degree) = self { return degree }
+        return 0
+    }
+}
