@@ -1,0 +1,171 @@
+internal import Foundation
+internal import Glibc
+import Synchronization
+
+/// A non-blocking TCP socket whose waits go through the `SocketEventLoop`. Closed on `close()`
+/// or, at the latest, when released.
+final class Socket: Sendable {
+    private let descriptorState: Mutex<Int32>
+    private let loop: SocketEventLoop
+
+    private init(descriptor: Int32, loop: SocketEventLoop = .shared) throws(TransportError) {
+        descriptorState = Mutex(descriptor)
+        self.loop = loop
+        let flags = try SystemCall.checked("fcntl(F_GETFL)") { fcntl(descriptor, F_GETFL) }
+        try SystemCall.checked("fcntl(F_SETFL)") { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// The descriptor, or -1 once closed.
+    var descriptor: Int32 { descriptorState.withLock { $0 } }
+
+    // MARK: - Opening
+
+    /// A listening socket bound to `address` (port 0 picks a free port).
+    static func listen(on address: PeerAddress, backlog: Int32 = 64) throws(TransportError) -> Socket {
+        let resolved = try SocketAddress.resolve(address)
+        let descriptor = try SystemCall.checked("socket") { Glibc.socket(resolved.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let socket = try Socket(descriptor: descriptor)
+        var one: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        try resolved.withSockaddr { (pointer, length) throws(TransportError) in
+            try SystemCall.checked("bind \(address)") { bind(descriptor, pointer, length) }
+        }
+        try SystemCall.checked("listen") { Glibc.listen(descriptor, backlog) }
+        return socket
+    }
+
+    /// Connects to `address`, waiting without blocking a thread.
+    static func connect(to address: PeerAddress) async throws -> Socket {
+        let resolved = try SocketAddress.resolve(address)
+        let descriptor = try SystemCall.checked("socket") { Glibc.socket(resolved.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let socket = try Socket(descriptor: descriptor)
+        let outcome = try resolved.withSockaddr { (pointer, length) throws(TransportError) in
+            try SystemCall.run("connect \(address)") { Glibc.connect(descriptor, pointer, length) }
+        }
+        if case .wouldBlock = outcome {
+            try await socket.loop.wait(for: descriptor, .write)
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+            if error != 0 { throw TransportError.system(call: "connect \(address)", errno: error) }
+        }
+        return socket
+    }
+
+    /// The local port (after binding to port 0).
+    var localPort: UInt16 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        let family = storage.ss_family
+        return withUnsafePointer(to: &storage) { pointer in
+            if family == sa_family_t(AF_INET6) {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+    }
+
+    /// Accepts the next connection.
+    func accept() async throws -> Socket {
+        while true {
+            let listener = descriptor
+            guard listener >= 0 else { throw TransportError.closed }
+            if case .done(let client) = try SystemCall.run("accept", { Glibc.accept(listener, nil, nil) }) {
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                return try Socket(descriptor: client)
+            }
+            try await loop.wait(for: listener, .read)
+        }
+    }
+
+    // MARK: - Reading and writing
+
+    /// Reads exactly `count` bytes.
+    /// - Throws: `TransportError.closed` at end of file.
+    func read(exactly count: Int) async throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let fd = descriptor
+            guard fd >= 0 else { throw TransportError.closed }
+            let outcome = try buffer.withUnsafeMutableBytes { bytes throws(TransportError) in
+                try SystemCall.run("read") { Glibc.read(fd, bytes.baseAddress! + filled, count - filled) }
+            }
+            switch outcome {
+            case .done(0): throw TransportError.closed
+            case .done(let n): filled += n
+            case .wouldBlock: try await loop.wait(for: fd, .read)
+            }
+        }
+        return buffer
+    }
+
+    /// Writes all of `bytes`.
+    func write(_ bytes: [UInt8]) async throws {
+        var written = 0
+        while written < bytes.count {
+            let fd = descriptor
+            guard fd >= 0 else { throw TransportError.closed }
+            let outcome = try bytes.withUnsafeBytes { buffer throws(TransportError) in
+                try SystemCall.run("send") { Glibc.send(fd, buffer.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL)) }
+            }
+            switch outcome {
+            case .done(let n): written += n
+            case .wouldBlock: try await loop.wait(for: fd, .write)
+            }
+        }
+    }
+
+    /// Closes the descriptor and wakes its waiters; safe to call twice.
+    func close() {
+        let old = descriptorState.withLock { descriptor -> Int32 in
+            defer { descriptor = -1 }
+            return descriptor
+        }
+        guard old >= 0 else { return }
+        loop.forget(old)
+        Glibc.close(old)
+    }
+}
+
+/// A resolved socket address.
+struct SocketAddress {
+    let family: Int32
+    private let storage: sockaddr_storage
+    private let length: socklen_t
+
+    /// Resolves `address` (numeric first, then getaddrinfo).
+    static func resolve(_ address: PeerAddress) throws(TransportError) -> SocketAddress {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(address.host, String(address.port), &hints, &result)
+        guard status == 0, let first = result else {
+            throw .resolution(host: address.host, reason: String(cString: gai_strerror(status)))
+        }
+        defer { freeaddrinfo(result) }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { destination in
+            destination.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+        }
+        return SocketAddress(family: first.pointee.ai_family, storage: storage, length: first.pointee.ai_addrlen)
+    }
+
+    @discardableResult
+    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(TransportError) -> Result) throws(TransportError) -> Result {
+        var copy = storage
+        return try withUnsafePointer(to: &copy) { (pointer) throws(TransportError) -> Result in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(TransportError) -> Result in try body(address, length) }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Gossip
+
+@Suite(.serialized) struct FloodingTests {
+    @Test(arguments: [TopologyGenerator.Kind.line, .ring])
+    func aFloodReachesEveryPeerExactlyOnce(kind: TopologyGenerator.Kind) async throws {
+        let federation = try TestFederation(kind, peers: 5)
+        try federation.startAll()
+        defer { federation.stopAll() }
+        #expect(await federation.waitUntilConnected())
+        for origin in ["peer-1", "peer-3"] {
+            let payload = Array("hello from \(origin)".utf8)
+            let sent = await federation.overlay(origin).publish(payload)
+            for peer in federation.topology.peers {
+                let arrived = await federation.deliveries[peer.id]!.wait { $0.contains(sent) }
+                #expect(arrived, "\(peer.id) did not get the flood from \(origin)")
+            }
+        }
+        for peer in federation.topology.peers {
+            let delivered = federation.deliveries[peer.id]!.values
+            #expect(delivered.count == 2)
+            #expect(Set(delivered.map(\.id)).count == 2)
+        }
+        if kind == .ring {
+            // Each flood goes both ways round the ring and meets itself: copies are dropped.
+            #expect(await eventually { federation.topology.peers.map { federation.overlay($0.id).counters.duplicates }.reduce(0, +) >= 2 })
+        }
+    }
+
+    @Test func forgedOrUnknownOriginsAreRejected() async throws {
+        let federation = try TestFederation(.line, peers: 3)
+        try federation.startAll()
+        defer { federation.stopAll() }
+        #expect(await federation.waitUntilConnected())
+        // peer-1 sends, straight over its link, a flood message claiming to come from peer-3.
+        let signed = FloodOverlay.signedFields(origin: "peer-3", sequence: 1, payload: [1, 2, 3])
+        let forged = signed + federation.identities["peer-1"]!.signature(for: FloodOverlay.context + federation.topology.federationID.bytes + signed)
+        try await federation.transport("peer-1").send(forged, channel: FloodOverlay.channel, to: "peer-2")
+        let outsider = FloodOverlay.signedFields(origin: "mallory", sequence: 1, payload: [1])
+        try await federation.transport("peer-1").send(outsider + [UInt8](repeating: 0, count: 64), channel: FloodOverlay.channel, to: "peer-2")
+        try await federation.transport("peer-1").send([200, 1, 2], channel: FloodOverlay.channel, to: "peer-2")
+        #expect(await eventually { federation.overlay("peer-2").counters.rejected == 3 })
+        #expect(federation.deliveries["peer-2"]!.values.isEmpty)
+    }
+}
+
+/// Polls a cheap condition on the overlay counters (which have no event stream) with a deadline.
+func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool) async -> Bool {
+    let clock = ContinuousClock(), deadline = clock.now + timeout
+    while clock.now < deadline {
+        if condition() { return true }
+        await Task.yield()
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
+@Suite(.serialized) struct LargeMessageTests {
+    @Test func aHundredMebibyteMessageArrivesIntact() async throws {
+        let federation = try TestFederation(.line, peers: 2)
+        try federation.startAll()
+        defer { federation.stopAll() }
+        #expect(await federation.waitUntilConnected())
+        let received = Recorder<[UInt8]>()
+        federation.transport("peer-2").setHandler(channel: 9) { _, bytes in received.append(Blake2b.hash(bytes) + [UInt8(bytes.count >> 20)]) }
+        var generator = SeededGenerator(seed: 5)
+        var message = [UInt8](repeating: 0, count: 100 << 20)
+        for i in stride(from: 0, to: message.count, by: 8) {
+            withUnsafeBytes(of: generator.next()) { bytes in for j in 0..<8 { message[i + j] = bytes[j] } }
+        }
+        let expected = Blake2b.hash(message) + [100]
+        try await federation.transport("peer-1").send(message, channel: 9, to: "peer-2")
+        #expect(await received.wait(timeout: .seconds(120)) { $0 == [expected] })
+        let metrics = federation.transport("peer-1").metrics()
+        #expect(metrics.first?.bytesSent ?? 0 > 100 << 20)
+        #expect(metrics.first?.messagesSent == 1)
+    }
+}
