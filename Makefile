@@ -20,13 +20,17 @@ test: deps
 
 ## demo: the most complete thing the project can do today
 demo: build
+	@mkdir -p .build/demo
 	$(RELEASE_BIN) --help
 	@echo
-	$(RELEASE_BIN) keygen --out .build/demo-identity.key --force
+	$(RELEASE_BIN) keygen --out .build/demo/identity.key --force
+	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/ring-4.json --keys-dir .build/demo/keys --force
+	$(RELEASE_BIN) topology check .build/demo/ring-4.json
 
 ## bench: measured figures, written to benchmarks/results/
 bench: build
 	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
+	$(RELEASE_BIN) bench transport --out benchmarks/results/transport.md
 
 clean:
 	rm -rf .build

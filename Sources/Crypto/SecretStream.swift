@@ -70,15 +70,49 @@ public final class SecretStreamPusher {
     /// - Returns: `message.count + overheadByteCount` bytes.
     /// - Throws: `CryptoError.streamFinished` after a final message.
     public func push(_ message: some Collection<UInt8>, isFinal: Bool = false) throws(CryptoError) -> [UInt8] {
+        let sealedCount = message.count + SecretStream.overheadByteCount
+        var failure: CryptoError?
+        let sealed = [UInt8](unsafeUninitializedCapacity: sealedCount) { output, initialized in
+            do throws(CryptoError) {
+                try Self.withContiguousBytes(message) { (bytes) throws(CryptoError) in
+                    try push(bytes, isFinal: isFinal, into: UnsafeMutableRawBufferPointer(output))
+                }
+                initialized = sealedCount
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return sealed
+    }
+
+    /// Seals `message` into the first `message.count + overheadByteCount` bytes of `output`,
+    /// without intermediate copies (the transport writes frames this way).
+    /// - Throws: `CryptoError.streamFinished` after a final message.
+    public func push(_ message: UnsafeRawBufferPointer, isFinal: Bool = false, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         guard !finished else { throw .streamFinished }
-        let message = Array(message)
-        var sealed = [UInt8](repeating: 0, count: message.count + SecretStream.overheadByteCount)
+        precondition(output.count >= message.count + SecretStream.overheadByteCount, "output too small for the sealed message")
         let status = crypto_secretstream_xchacha20poly1305_push(
-            state.handle, &sealed, nil, message, UInt64(message.count), nil, 0,
+            state.handle, output.baseAddress!.assumingMemoryBound(to: UInt8.self), nil,
+            message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count), nil, 0,
             isFinal ? SecretStream.finalTag : SecretStream.messageTag)
         precondition(status == 0, "crypto_secretstream_xchacha20poly1305_push failed")
         finished = isFinal
-        return sealed
+    }
+
+    /// Calls `body` with the bytes of `collection`, copying only when it is not contiguous.
+    static func withContiguousBytes<Result>(_ collection: some Collection<UInt8>,
+                                            _ body: (UnsafeRawBufferPointer) throws(CryptoError) -> Result) throws(CryptoError) -> Result {
+        var result: Result?, failure: CryptoError?
+        func run(_ bytes: UnsafeRawBufferPointer) {
+            do throws(CryptoError) { result = try body(bytes) } catch { failure = error }
+        }
+        if collection.withContiguousStorageIfAvailable({ run(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(collection).withUnsafeBytes { run($0) }
+        }
+        if let failure { throw failure }
+        return result!
     }
 }
 
@@ -110,15 +144,21 @@ public final class SecretStreamPuller {
     ///   altered, out of order or replayed, `.streamFinished` after a final message.
     public func pull(_ sealed: some Collection<UInt8>) throws(CryptoError) -> (message: [UInt8], isFinal: Bool) {
         guard !finished else { throw .streamFinished }
-        let sealed = Array(sealed)
         guard sealed.count >= SecretStream.overheadByteCount else {
             throw .invalidLength(kind: "a sealed stream message", length: sealed.count,
                                  allowed: SecretStream.overheadByteCount...Int.max)
         }
-        var message = [UInt8](repeating: 0, count: sealed.count - SecretStream.overheadByteCount)
+        let messageCount = sealed.count - SecretStream.overheadByteCount
         var tag: UInt8 = 0
-        let status = crypto_secretstream_xchacha20poly1305_pull(
-            state.handle, &message, nil, &tag, sealed, UInt64(sealed.count), nil, 0)
+        var status: Int32 = -1
+        let message = try SecretStreamPusher.withContiguousBytes(sealed) { (input) throws(CryptoError) -> [UInt8] in
+            [UInt8](unsafeUninitializedCapacity: max(messageCount, 1)) { output, initialized in
+                status = crypto_secretstream_xchacha20poly1305_pull(
+                    state.handle, output.baseAddress!, nil, &tag, input.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    UInt64(input.count), nil, 0)
+                initialized = status == 0 ? messageCount : 0
+            }
+        }
         guard status == 0 else { throw .authenticationFailed }
         finished = tag == SecretStream.finalTag
         return (message, finished)

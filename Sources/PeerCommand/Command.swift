@@ -13,7 +13,7 @@ struct Command: Sendable {
     /// Subcommands, selected by the next positional argument.
     var subcommands: [Command] = []
     /// What the command does when no subcommand is selected; returns the exit status.
-    var run: (@Sendable (inout Arguments, Console) throws -> Int32)?
+    var run: (@Sendable (inout Arguments, Console) async throws -> Int32)?
 
     /// The full help text.
     func help(path: String) -> String {
@@ -33,20 +33,20 @@ struct Command: Sendable {
     /// asked, runs the selected command.
     /// - Returns: the exit status.
     /// - Throws: `UsageError`, and whatever the command throws.
-    func dispatch(_ arguments: inout Arguments, console: Console) throws -> Int32 {
+    func dispatch(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
         if !subcommands.isEmpty, let word = arguments.nextPositional() {
             guard let subcommand = subcommands.first(where: { $0.name == word }) else {
                 let names = subcommands.map(\.name).joined(separator: ", ")
                 throw arguments.usage("unknown subcommand '\(word)'; expected one of: \(names)")
             }
             var inner = Arguments(arguments.takeRemaining(), command: arguments.command + " " + word)
-            return try subcommand.dispatch(&inner, console: console)
+            return try await subcommand.dispatch(&inner, console: console)
         }
         if arguments.wantsHelp {
             console.output(help(path: arguments.command))
             return ExitStatus.success
         }
-        if let run { return try run(&arguments, console) }
+        if let run { return try await run(&arguments, console) }
         try arguments.finish()
         throw arguments.usage("missing subcommand; expected one of: " + subcommands.map(\.name).joined(separator: ", "))
     }

@@ -33,15 +33,15 @@ enum PeerTool {
         return ExitStatus.success
     }
 
-    static func main() {
-        exit(run(Array(CommandLine.arguments.dropFirst())))
+    static func main() async {
+        exit(await run(Array(CommandLine.arguments.dropFirst())))
     }
 
     /// Runs `peer` with `arguments` (without the program name) and returns the exit status.
-    static func run(_ arguments: [String], console: Console = Console()) -> Int32 {
+    static func run(_ arguments: [String], console: Console = Console()) async -> Int32 {
         var parsed = Arguments(arguments, command: "peer")
         do {
-            return try root.dispatch(&parsed, console: console)
+            return try await root.dispatch(&parsed, console: console)
         } catch let error as UsageError {
             console.diagnostic("error: \(error.message)\nSee '\(error.command) --help'.\n")
             return ExitStatus.usage

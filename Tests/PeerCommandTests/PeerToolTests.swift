@@ -83,6 +83,15 @@ import Testing
         let markdown = try String(contentsOfFile: out, encoding: .utf8)
         #expect(markdown.contains("| mask UInt64, 2 thread(s) | 2 |"))
     }
+
+    @Test func benchTransportReportsEveryFigure() throws {
+        let result = try PeerProcess.run(["bench", "transport", "--megabytes", "4", "--repetitions", "1", "--json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        let figures = json?["figures"] as? [[String: Any]] ?? []
+        #expect(figures.map { $0["name"] as? String } == ["raw secretstream sealing", "raw TCP on loopback", "encrypted channel (Transport)"])
+        #expect(figures.allSatisfy { ($0["gigabytesPerSecond"] as? Double ?? 0) > 0 })
+    }
 }
 
 /// `peer topology` as a user runs it.

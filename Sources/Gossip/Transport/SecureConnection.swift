@@ -78,12 +78,29 @@ final class SecureConnection: @unchecked Sendable {
         return try await writeFrame([Self.heartbeatKind, 0])
     }
 
+    /// Seals `plaintext` straight into one buffer behind its 4-byte length and writes it.
     private func writeFrame(_ plaintext: [UInt8]) async throws -> Int {
-        let sealed = try pusher.push(plaintext)
-        let length = UInt32(sealed.count)
-        let header: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
-        try await socket.write(header + sealed)
-        return sealed.count + 4
+        let sealedCount = plaintext.count + SecretStream.overheadByteCount
+        var failure: (any Error)?
+        let frame = [UInt8](unsafeUninitializedCapacity: 4 + sealedCount) { buffer, initialized in
+            let length = UInt32(sealedCount)
+            buffer[0] = UInt8(length >> 24)
+            buffer[1] = UInt8(length >> 16 & 0xff)
+            buffer[2] = UInt8(length >> 8 & 0xff)
+            buffer[3] = UInt8(length & 0xff)
+            do {
+                try plaintext.withUnsafeBytes { message in
+                    try pusher.push(message, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[4...]))
+                }
+                initialized = 4 + sealedCount
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        try await socket.write(frame)
+        return frame.count
     }
 
     // MARK: - Receiving
