@@ -25,8 +25,9 @@ public struct X25519KeyPair: Sendable {
 
     /// The public half, to advertise.
     public let publicKey: X25519PublicKey
-    /// The secret half, wiped when released.
-    let secretKey: SecureBytes
+    /// The secret half, wiped when released. Secure aggregation secret-shares a peer's mask
+    /// key so that the others can remove its masks if it drops.
+    public let secretKey: SecureBytes
 
     /// A fresh random key pair.
     public init() {

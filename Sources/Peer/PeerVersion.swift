@@ -1,5 +1,5 @@
 /// The version of the peer software, reported by `peer --version` and, later, by status.
 public enum PeerVersion {
     /// Semantic version of this build.
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }

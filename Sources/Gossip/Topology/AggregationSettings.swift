@@ -35,6 +35,15 @@ public struct AggregationSettings: Equatable, Sendable {
     /// A peer's weight is min(1, sampleCount / maxWeight).
     public let maxWeight: Int
 
+    public init(threshold: Int, masking: Masking, ringBits: Int, fractionBits: Int, clip: Double, maxWeight: Int) {
+        self.threshold = threshold
+        self.masking = masking
+        self.ringBits = ringBits
+        self.fractionBits = fractionBits
+        self.clip = clip
+        self.maxWeight = maxWeight
+    }
+
     /// Defaults for `peerCount` peers: a strict majority threshold, complete masking up to 100
     /// peers (regular with degree about 2 log2 n beyond), 32-bit ring, 16 fraction bits, clip 4.
     public static func defaults(peerCount: Int) -> AggregationSettings {

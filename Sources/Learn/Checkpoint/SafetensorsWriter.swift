@@ -1,0 +1,69 @@
+internal import Foundation
+
+/// Writes safetensors files: an 8-byte little-endian header length, a JSON header naming each
+/// tensor's dtype, shape and byte range, then the little-endian data. Written atomically
+/// (temporary file, fsync, rename).
+public enum SafetensorsWriter {
+    /// A named float32 tensor.
+    public struct Tensor: Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let values: [Float]
+
+        public init(name: String, shape: [Int], values: [Float]) {
+            precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// The file bytes for `tensors` (in the given order).
+    public static func encode(_ tensors: [Tensor]) -> [UInt8] {
+        var offset = 0
+        var entries: [String] = []
+        for tensor in tensors {
+            let end = offset + tensor.values.count * 4
+            entries.append("\(quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(0x20) } // spaces keep the data 8-byte aligned
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + header.count + offset)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
+        bytes += header
+        for tensor in tensors {
+            tensor.values.withUnsafeBytes { bytes += $0 } // x86_64 and arm64 are little endian
+        }
+        return bytes
+    }
+
+    /// Writes `tensors` to `path` atomically.
+    public static func write(_ tensors: [Tensor], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        try Data(encode(tensors)).write(to: temporary)
+        let handle = try FileHandle(forUpdating: temporary)
+        try handle.synchronize()
+        try handle.close()
+        if rename(temporary.path, path) != 0 {
+            let code = errno
+            try? FileManager.default.removeItem(at: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,86 @@
+public import Crypto
+public import Gossip
+import Synchronization
+
+/// The simulated network of `peer simulate` and the tests: every peer in one process,
+/// broadcast delivered to every live peer, direct messages only along topology links, and a
+/// global view of who has crashed. Authentication is by construction (the hub attributes each
+/// message to its sender). Byte counts model flooding: each peer forwards each broadcast once
+/// over each of its links.
+public final class InMemoryNetwork<Word: RingWord>: Sendable {
+    private struct State {
+        var peers: [String: SecureAggregationPeer<Word>] = [:]
+        var dead: Set<String> = []
+        var bytesSent: [String: Int] = [:]
+        var observer: (@Sendable (_ from: String, _ to: String?, _ bytes: [UInt8]) -> Void)?
+    }
+
+    public let topology: Topology
+    private let state = Mutex(State())
+
+    public init(topology: Topology) {
+        self.topology = topology
+    }
+
+    /// The network interface of one peer.
+    public func endpoint(_ id: String) -> any RoundNetwork { Endpoint(hub: self, id: id) }
+
+    public func attach(_ peer: SecureAggregationPeer<Word>) {
+        state.withLock { $0.peers[peer.id] = peer }
+    }
+
+    /// Crashes `id`: it stops, nothing more reaches it or leaves it, and the others learn it
+    /// is down (as their failure detectors would).
+    public func crash(_ id: String) {
+        let (crashed, others) = state.withLock { state in
+            state.dead.insert(id)
+            return (state.peers[id], Array(state.peers.values))
+        }
+        crashed?.stop()
+        for peer in others { peer.livenessChanged() }
+    }
+
+    public func isLive(_ id: String) -> Bool { state.withLock { !$0.dead.contains(id) } }
+
+    /// Sees every message that leaves a peer (`to` is nil for a broadcast): what an observer
+    /// of all the traffic would see.
+    public func observe(_ observer: @escaping @Sendable (_ from: String, _ to: String?, _ bytes: [UInt8]) -> Void) {
+        state.withLock { $0.observer = observer }
+    }
+
+    /// Bytes each peer has sent so far.
+    public var bytesSent: [String: Int] { state.withLock { $0.bytesSent } }
+
+    fileprivate func broadcast(_ bytes: [UInt8], from id: String) async {
+        let recipients: [SecureAggregationPeer<Word>] = state.withLock { state in
+            guard !state.dead.contains(id) else { return [] }
+            state.observer?(id, nil, bytes)
+            for peer in topology.peers where !state.dead.contains(peer.id) {
+                state.bytesSent[peer.id, default: 0] += bytes.count * (topology.neighbours[peer.id]?.count ?? 0)
+            }
+            return state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) }
+        }
+        for peer in recipients { await peer.receive(bytes, from: id) }
+    }
+
+    fileprivate func send(_ bytes: [UInt8], from id: String, to target: String) async -> Bool {
+        let recipient: SecureAggregationPeer<Word>? = state.withLock { state in
+            guard !state.dead.contains(id), !state.dead.contains(target), topology.areNeighbours(id, target) else { return nil }
+            state.bytesSent[id, default: 0] += bytes.count
+            state.observer?(id, target, bytes)
+            return state.peers[target]
+        }
+        guard let recipient else { return false }
+        await recipient.receive(bytes, from: id)
+        return true
+    }
+
+    private struct Endpoint: RoundNetwork {
+        let hub: InMemoryNetwork
+        let id: String
+
+        func broadcast(_ message: [UInt8]) async { await hub.broadcast(message, from: id) }
+        func send(_ message: [UInt8], to peer: String) async -> Bool { await hub.send(message, from: id, to: peer) }
+        func isLive(_ peer: String) -> Bool { hub.isLive(peer) }
+    }
+}

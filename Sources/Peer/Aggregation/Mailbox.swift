@@ -1,0 +1,83 @@
+import Crypto
+import Synchronization
+
+/// Messages received for the rounds in progress, by kind, and tasks waiting for more. Waiters
+/// wake on a new message of their kind, on `poke()` (liveness changed), or at their deadline,
+/// and re-check what they need themselves, so a wake-up costs O(1) however many messages wait.
+final class Mailbox<Word: RingWord>: Sendable {
+    /// A decoded message and the peer it came from (authenticated by the network).
+    struct Envelope: Sendable {
+        let from: String
+        let message: RoundMessage<Word>
+        let bytes: [UInt8]
+
+        var round: UInt64? { message.round }
+
+        var kind: RoundMessage<Word>.Kind { RoundMessage<Word>.Kind(rawValue: bytes[0])! }
+    }
+
+    private struct Waiter {
+        let kind: RoundMessage<Word>.Kind
+        let beyond: Int
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var buckets: [RoundMessage<Word>.Kind: [Envelope]] = [:]
+        var waiters: [Int: Waiter] = [:]
+        var nextKey = 0
+    }
+
+    private let state = Mutex(State())
+
+    func post(_ envelope: Envelope) {
+        let kind = envelope.kind
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.buckets[kind, default: []].append(envelope)
+            let count = state.buckets[kind]!.count
+            let done = state.waiters.filter { $0.value.kind == kind && count > $0.value.beyond }
+            for key in done.keys { state.waiters.removeValue(forKey: key) }
+            return done.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Wakes every waiter so that it re-checks (a peer was found dead, or this peer stopped).
+    func poke() {
+        let all = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            defer { state.waiters = [:] }
+            return state.waiters.values.map(\.continuation)
+        }
+        for continuation in all { continuation.resume() }
+    }
+
+    /// The messages of `kind` received so far, in arrival order.
+    func messages(_ kind: RoundMessage<Word>.Kind) -> [Envelope] {
+        state.withLock { $0.buckets[kind] ?? [] }
+    }
+
+    /// Drops what belongs to rounds before `round`.
+    func discard(before round: UInt64) {
+        state.withLock { state in
+            for kind in state.buckets.keys { state.buckets[kind]!.removeAll { ($0.round ?? round) < round } }
+        }
+    }
+
+    /// Returns when more than `beyond` messages of `kind` are there, on a poke, or at `deadline`.
+    func waitForChange(_ kind: RoundMessage<Word>.Kind, beyond: Int, until deadline: ContinuousClock.Instant) async {
+        let key = state.withLock { state -> Int in state.nextKey += 1; return state.nextKey }
+        let timer = Task {
+            try await Task.sleep(until: deadline, clock: .continuous)
+            state.withLock { $0.waiters.removeValue(forKey: key) }?.continuation.resume()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { continuation in
+            let immediate = state.withLock { state -> Bool in
+                if (state.buckets[kind]?.count ?? 0) > beyond { return true }
+                state.waiters[key] = Waiter(kind: kind, beyond: beyond, continuation: continuation)
+                return false
+            }
+            if immediate { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import Crypto
+
+/// The messages of one secure aggregation round (docs/PROTOCOL.md, "Secure aggregation").
+/// Wire form: `kind(1) || body`, fields as `WireWriter` lays them out.
+enum RoundMessage<Word: RingWord>: Sendable {
+    /// A peer's fresh per-round keys, signed by its identity key. Broadcast.
+    struct Advertise: Equatable, Sendable {
+        let round: UInt64
+        let peer: String
+        let shareKey: X25519PublicKey
+        let maskKey: X25519PublicKey
+        let signature: [UInt8]
+    }
+
+    /// The coordinator's list closing a phase, signed by its identity key. Broadcast.
+    struct Roster: Equatable, Sendable {
+        let round: UInt64
+        let coordinator: String
+        /// Roster1: the advertisements heard. Roster2: the advertisements of peers whose share
+        /// bundles the coordinator holds, with each bundle's hash.
+        let entries: [Advertise]
+        let bundleHashes: [[UInt8]]
+        let signature: [UInt8]
+    }
+
+    /// A peer's shares, each sealed to one holder. Broadcast; content-addressed.
+    struct ShareBundle: Equatable, Sendable {
+        let round: UInt64
+        let owner: String
+        let holders: [String]
+        let sealed: [[UInt8]]
+    }
+
+    /// A masked partial sum and whose inputs it holds. Sent to a tree parent. A `separate`
+    /// piece (re-parented, or re-sent after its first receiver died) is never merged on the
+    /// way: it travels to the root, which adds it only if it overlaps nothing it holds.
+    struct PartialSum: Sendable {
+        let round: UInt64
+        let contributors: [String]
+        let words: [Word]
+        var separate = false
+    }
+
+    /// The coordinator's total: who contributed, who dropped, and the hash of the masked sum. Broadcast.
+    struct Total: Equatable, Sendable {
+        let round: UInt64
+        let coordinator: String
+        let contributors: [String]
+        let dropped: [String]
+        let sumHash: [UInt8]
+        let signature: [UInt8]
+    }
+
+    /// One revealed share: of `owner`'s self-mask seed (`.selfMask`) or mask key (`.maskKey`).
+    struct RevealedShare: Equatable, Sendable {
+        enum Kind: UInt8, Sendable { case selfMask = 0, maskKey = 1 }
+        let owner: String
+        let kind: Kind
+        let share: [UInt8]
+    }
+
+    /// A holder's reveals for one accepted Total (identified by its hash). Broadcast.
+    struct Reveal: Equatable, Sendable {
+        let round: UInt64
+        let holder: String
+        let totalHash: [UInt8]
+        let shares: [RevealedShare]
+    }
+
+    case advertise(Advertise)
+    case roster1(Roster)
+    case shareBundle(ShareBundle)
+    case roster2(Roster)
+    case partialSum(PartialSum)
+    case total(Total)
+    /// The masked sum S, sent down the tree after the Total.
+    case sum(round: UInt64, words: [Word])
+    case reveal(Reveal)
+    /// Ask a neighbour for content by its BLAKE2b-256 hash (a share bundle or the sum).
+    case pullRequest(hash: [UInt8])
+    /// The content asked for: the original message bytes.
+    case pullResponse(bytes: [UInt8])
+
+    enum Kind: UInt8 {
+        case advertise = 1, roster1, shareBundle, roster2, partialSum, total, sum, reveal, pullRequest, pullResponse
+    }
+
+    /// The round a message belongs to (pull messages belong to none).
+    var round: UInt64? {
+        switch self {
+        case .advertise(let m): return m.round
+        case .roster1(let m), .roster2(let m): return m.round
+        case .shareBundle(let m): return m.round
+        case .partialSum(let m): return m.round
+        case .total(let m): return m.round
+        case .sum(let round, _): return round
+        case .reveal(let m): return m.round
+        case .pullRequest, .pullResponse: return nil
+        }
+    }
+
+    // MARK: - Signed bodies
+
+    static var advertiseContext: [UInt8] { Array("secagg advertise v1".utf8) }
+    static var rosterContext: [UInt8] { Array("secagg roster v1".utf8) }
+    static var totalContext: [UInt8] { Array("secagg total v1".utf8) }
+
+    static func advertiseBody(round: UInt64, peer: String, shareKey: X25519PublicKey, maskKey: X25519PublicKey) -> [UInt8] {
+        var writer = WireWriter()
+        writer.u64(round)
+        writer.string(peer)
+        writer.raw(shareKey.rawRepresentation)
+        writer.raw(maskKey.rawRepresentation)
+        return writer.bytes
+    }
+
+    static func rosterBody(kind: Kind, round: UInt64, coordinator: String, entries: [Advertise], bundleHashes: [[UInt8]]) -> [UInt8] {
+        var writer = WireWriter()
+        writer.u8(kind.rawValue)
+        writer.u64(round)
+        writer.string(coordinator)
+        writer.u32(UInt32(entries.count))
+        for (index, entry) in entries.enumerated() {
+            writer.raw(advertiseBody(round: entry.round, peer: entry.peer, shareKey: entry.shareKey, maskKey: entry.maskKey))
+            writer.raw(entry.signature)
+            if kind == .roster2 { writer.raw(bundleHashes[index]) }
+        }
+        return writer.bytes
+    }
+
+    static func totalBody(round: UInt64, coordinator: String, contributors: [String], dropped: [String], sumHash: [UInt8]) -> [UInt8] {
+        var writer = WireWriter()
+        writer.u64(round)
+        writer.string(coordinator)
+        writer.strings(contributors)
+        writer.strings(dropped)
+        writer.raw(sumHash)
+        return writer.bytes
+    }
+
+    // MARK: - Encoding
+
+    var encoded: [UInt8] {
+        var writer = WireWriter()
+        switch self {
+        case .advertise(let advertise):
+            writer.u8(Kind.advertise.rawValue)
+            writer.raw(Self.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey))
+            writer.raw(advertise.signature)
+        case .roster1(let roster), .roster2(let roster):
+            let kind: Kind = if case .roster1 = self { .roster1 } else { .roster2 }
+            writer.raw(Self.rosterBody(kind: kind, round: roster.round, coordinator: roster.coordinator, entries: roster.entries,
+                                       bundleHashes: roster.bundleHashes))
+            writer.raw(roster.signature)
+        case .shareBundle(let bundle):
+            writer.u8(Kind.shareBundle.rawValue)
+            writer.u64(bundle.round)
+            writer.string(bundle.owner)
+            writer.u32(UInt32(bundle.holders.count))
+            for (holder, sealed) in zip(bundle.holders, bundle.sealed) {
+                writer.string(holder)
+                writer.data(sealed)
+            }
+        case .partialSum(let partial):
+            writer.u8(Kind.partialSum.rawValue)
+            writer.u64(partial.round)
+            writer.u8(partial.separate ? 1 : 0)
+            writer.strings(partial.contributors)
+            writer.words(partial.words)
+        case .total(let total):
+            writer.u8(Kind.total.rawValue)
+            writer.raw(Self.totalBody(round: total.round, coordinator: total.coordinator, contributors: total.contributors,
+                                      dropped: total.dropped, sumHash: total.sumHash))
+            writer.raw(total.signature)
+        case .sum(let round, let words):
+            writer.u8(Kind.sum.rawValue)
+            writer.u64(round)
+            writer.words(words)
+        case .reveal(let reveal):
+            writer.u8(Kind.reveal.rawValue)
+            writer.u64(reveal.round)
+            writer.string(reveal.holder)
+            writer.raw(reveal.totalHash)
+            writer.u32(UInt32(reveal.shares.count))
+            for share in reveal.shares {
+                writer.string(share.owner)
+                writer.u8(share.kind.rawValue)
+                writer.data(share.share)
+            }
+        case .pullRequest(let hash):
+            writer.u8(Kind.pullRequest.rawValue)
+            writer.raw(hash)
+        case .pullResponse(let bytes):
+            writer.u8(Kind.pullResponse.rawValue)
+            writer.raw(bytes)
+        }
+        return writer.bytes
+    }
+
+    // MARK: - Decoding
+
+    /// Decodes a message, bounding every list by `peerLimit` and vectors by `wordLimit`.
+    static func decode(_ bytes: [UInt8], peerLimit: Int, wordLimit: Int) throws(WireReader.Malformed) -> RoundMessage {
+        var reader = WireReader(bytes)
+        guard let kind = Kind(rawValue: try reader.u8()) else { throw WireReader.Malformed(description: "unknown message kind \(bytes[0])") }
+        let message: RoundMessage
+        switch kind {
+        case .advertise:
+            message = .advertise(try readAdvertise(&reader))
+        case .roster1, .roster2:
+            let round = try reader.u64(), coordinator = try reader.string()
+            let count = Int(try reader.u32())
+            guard count <= peerLimit else { throw WireReader.Malformed(description: "a roster of \(count) peers") }
+            var entries: [Advertise] = [], hashes: [[UInt8]] = []
+            for _ in 0..<count {
+                entries.append(try readAdvertise(&reader))
+                if kind == .roster2 { hashes.append(try reader.raw(32)) }
+            }
+            let roster = Roster(round: round, coordinator: coordinator, entries: entries, bundleHashes: hashes, signature: try reader.raw(64))
+            message = kind == .roster1 ? .roster1(roster) : .roster2(roster)
+        case .shareBundle:
+            let round = try reader.u64(), owner = try reader.string()
+            let count = Int(try reader.u32())
+            guard count <= peerLimit else { throw WireReader.Malformed(description: "a bundle for \(count) holders") }
+            var holders: [String] = [], sealed: [[UInt8]] = []
+            for _ in 0..<count {
+                holders.append(try reader.string())
+                sealed.append(try reader.data(limit: SealedShare.allowedByteCounts.upperBound))
+            }
+            message = .shareBundle(ShareBundle(round: round, owner: owner, holders: holders, sealed: sealed))
+        case .partialSum:
+            let round = try reader.u64(), separate = try reader.u8() == 1
+            message = .partialSum(PartialSum(round: round, contributors: try reader.strings(limit: peerLimit),
+                                             words: try reader.words(limit: wordLimit), separate: separate))
+        case .total:
+            let round = try reader.u64(), coordinator = try reader.string()
+            let contributors = try reader.strings(limit: peerLimit), dropped = try reader.strings(limit: peerLimit)
+            message = .total(Total(round: round, coordinator: coordinator, contributors: contributors, dropped: dropped,
+                                   sumHash: try reader.raw(32), signature: try reader.raw(64)))
+        case .sum:
+            message = .sum(round: try reader.u64(), words: try reader.words(limit: wordLimit))
+        case .reveal:
+            let round = try reader.u64(), holder = try reader.string(), totalHash = try reader.raw(32)
+            let count = Int(try reader.u32())
+            guard count <= 2 * peerLimit else { throw WireReader.Malformed(description: "a reveal of \(count) shares") }
+            var shares: [RevealedShare] = []
+            for _ in 0..<count {
+                let owner = try reader.string()
+                guard let kind = RevealedShare.Kind(rawValue: try reader.u8()) else { throw WireReader.Malformed(description: "unknown share kind") }
+                shares.append(RevealedShare(owner: owner, kind: kind, share: try reader.data(limit: 64)))
+            }
+            message = .reveal(Reveal(round: round, holder: holder, totalHash: totalHash, shares: shares))
+        case .pullRequest:
+            message = .pullRequest(hash: try reader.raw(32))
+        case .pullResponse:
+            return .pullResponse(bytes: Array(bytes.dropFirst()))
+        }
+        try reader.finish()
+        return message
+    }
+
+    private static func readAdvertise(_ reader: inout WireReader) throws(WireReader.Malformed) -> Advertise {
+        let round = try reader.u64(), peer = try reader.string()
+        let shareKey = try! X25519PublicKey(rawRepresentation: try reader.raw(32))
+        let maskKey = try! X25519PublicKey(rawRepresentation: try reader.raw(32))
+        return Advertise(round: round, peer: peer, shareKey: shareKey, maskKey: maskKey, signature: try reader.raw(64))
+    }
+}

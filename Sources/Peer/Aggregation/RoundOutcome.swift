@@ -1,0 +1,47 @@
+/// How a round ended for one peer, with what it measured.
+public struct RoundOutcome: Sendable {
+    /// Why a round produced no new model.
+    public enum AbortReason: Equatable, Sendable, CustomStringConvertible {
+        /// The coordinator announced nothing in time; nothing was revealed.
+        case coordinatorSilent(phase: String)
+        /// Fewer than the threshold of peers, bundles, contributors or shares.
+        case tooFew(what: String, count: Int, threshold: Int)
+        /// This peer is not in the coordinator's roster (it was late or dropped).
+        case excluded
+        /// This peer stopped (simulated crash).
+        case stopped
+
+        public var description: String {
+            switch self {
+            case let .coordinatorSilent(phase): return "the coordinator was silent in \(phase)"
+            case let .tooFew(what, count, threshold): return "\(count) \(what), fewer than the threshold \(threshold)"
+            case .excluded: return "not in the coordinator's roster"
+            case .stopped: return "stopped"
+            }
+        }
+    }
+
+    /// Wall time of each phase this peer went through, in order.
+    public struct PhaseTime: Sendable {
+        public let phase: String
+        public let seconds: Double
+    }
+
+    public let round: UInt64
+    public let peer: String
+    public let coordinator: String
+    /// Nil when the round completed.
+    public let abortReason: AbortReason?
+    /// Contributors and dropped peers of the accepted Total.
+    public let contributors: [String]
+    public let dropped: [String]
+    /// The weighted average of the contributors' inputs, decoded.
+    public let average: [Float]?
+    /// The unmasked ring sum (numerators and, last, the summed weight), bit for bit.
+    public let sumBytes: [UInt8]?
+    /// The summed weight of the contributors, decoded.
+    public let totalWeight: Double?
+    public let phaseTimes: [PhaseTime]
+    /// Bytes of ChaCha20 keystream this peer expanded (masking and unmasking).
+    public let maskBytesExpanded: Int
+}

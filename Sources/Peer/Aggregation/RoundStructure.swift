@@ -1,0 +1,73 @@
+import Crypto
+import Gossip
+
+/// The parts of a round every peer computes identically from public data: the coordinator
+/// order, the mask graph and the aggregation tree.
+enum RoundStructure {
+    /// Peers ordered by BLAKE2b-256(le64(round) || id); the coordinator is the first live one.
+    static func coordinatorOrder(round: UInt64, peers: [String]) -> [String] {
+        let keyed = peers.map { id -> ([UInt8], String) in
+            var hasher = Blake2b.Hasher()
+            hasher.update(round)
+            hasher.update(Array(id.utf8))
+            return (hasher.finalize(), id)
+        }
+        return keyed.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+    }
+
+    /// Mask neighbours of every member: all other members (complete), or a random K-regular
+    /// graph seeded by the federation, the round and the members (regular:K). K is lowered to
+    /// fit fewer members (at most members-1, members x K even).
+    static func maskGraph(members: [String], masking: AggregationSettings.Masking, round: UInt64,
+                          federation: FederationID) -> [String: [String]] {
+        let sorted = members.sorted(by: KeyAgreement.precedes)
+        var degree = sorted.count - 1
+        if case .regular(let wanted) = masking { degree = min(wanted, sorted.count - 1) }
+        if sorted.count * degree % 2 == 1 { degree -= 1 }
+        guard degree < sorted.count - 1, degree >= 1 else {
+            return Dictionary(uniqueKeysWithValues: sorted.map { id in (id, sorted.filter { $0 != id }) })
+        }
+        var hasher = Blake2b.Hasher()
+        hasher.updateField(Array("secagg mask graph v1".utf8))
+        hasher.updateField(federation.bytes)
+        hasher.update(round)
+        for id in sorted { hasher.updateField(Array(id.utf8)) }
+        let seed = hasher.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        var generator = SeededGenerator(seed: seed)
+        let edges = (try? RandomRegularGraph.edges(nodeCount: sorted.count, degree: degree, connected: false, using: &generator)) ?? []
+        var neighbours = Dictionary(uniqueKeysWithValues: sorted.map { ($0, [String]()) })
+        for (a, b) in edges {
+            neighbours[sorted[a]]!.append(sorted[b])
+            neighbours[sorted[b]]!.append(sorted[a])
+        }
+        return neighbours.mapValues { $0.sorted(by: KeyAgreement.precedes) }
+    }
+
+    /// The aggregation tree: BFS over the topology's links among `members`, from `root`,
+    /// visiting neighbours in canonical order. Members the BFS cannot reach have no parent.
+    struct Tree: Sendable {
+        let root: String
+        let parent: [String: String]
+        let depth: [String: Int]
+        let children: [String: [String]]
+
+        init(topology: Topology, members: Set<String>, root: String) {
+            self.root = root
+            var parent: [String: String] = [:], depth = [root: 0], children: [String: [String]] = [:]
+            var queue = [root], head = 0
+            while head < queue.count {
+                let node = queue[head]
+                head += 1
+                for next in topology.neighbours[node] ?? [] where members.contains(next) && depth[next] == nil {
+                    depth[next] = depth[node]! + 1
+                    parent[next] = node
+                    children[node, default: []].append(next)
+                    queue.append(next)
+                }
+            }
+            self.parent = parent
+            self.depth = depth
+            self.children = children
+        }
+    }
+}

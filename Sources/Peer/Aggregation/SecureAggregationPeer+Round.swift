@@ -1,0 +1,469 @@
+import Crypto
+internal import Foundation
+import Gossip
+
+extension SecureAggregationPeer {
+    typealias Message = RoundMessage<Word>
+    typealias Envelope = Mailbox<Word>.Envelope
+
+    /// What the round has learned so far, passed from phase to phase.
+    struct RoundContext {
+        let round: UInt64
+        let coordinator: String
+        var roster1: [String: Message.Advertise] = [:]
+        var members: [String] = []
+        var maskGraph: [String: [String]] = [:]
+        var survivors: [String] = []
+        /// Shares this peer holds: owner -> (mask key share, self-mask seed share).
+        var held: [String: (maskKey: SecretShare, selfMask: SecretShare)] = [:]
+        var tree: RoundStructure.Tree?
+        var total: Message.Total?
+        var totalHash: [UInt8] = []
+        var sum: [Word] = []
+    }
+
+    /// Why the round stops early.
+    struct Abort: Error {
+        let reason: RoundOutcome.AbortReason
+    }
+
+    /// Runs round `round` with this peer's update `input` (the model delta) and `weight`
+    /// (its sample count over maxWeight, at most 1).
+    /// - Parameter onPhase: called as each phase starts (the simulation drops peers there).
+    public func runRound(_ round: UInt64, input: [Float], weight: Double,
+                         onPhase: @Sendable (String) async -> Void = { _ in }) async -> RoundOutcome {
+        begin(round: round)
+        mailbox.discard(before: round)
+        let live = topology.peers.map(\.id).filter { $0 == id || network.isLive($0) }
+        let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
+        var context = RoundContext(round: round, coordinator: coordinator)
+        var times: [RoundOutcome.PhaseTime] = []
+        let startMask = maskBytes
+        func phase(_ name: String, _ body: () async throws -> Void) async throws {
+            await onPhase(name)
+            if isStopped { throw Abort(reason: .stopped) }
+            let start = ContinuousClock.now
+            try await body()
+            let elapsed = ContinuousClock.now - start
+            times.append(.init(phase: name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        }
+        do {
+            let shareKeys = X25519KeyPair(), maskKeys = X25519KeyPair()
+            let selfMaskSeed = SecureBytes(randomCount: MaskGenerator.seedByteCount)
+            try await phase("advertise") { try await advertise(&context, shareKeys: shareKeys, maskKeys: maskKeys) }
+            try await phase("share-keys") {
+                try await shareKeysPhase(&context, shareKeys: shareKeys, maskKeys: maskKeys, selfMaskSeed: selfMaskSeed)
+            }
+            var masked: [Word] = []
+            try await phase("masked-input") {
+                masked = try maskedInput(context, input: input, weight: weight, maskKeys: maskKeys, selfMaskSeed: selfMaskSeed)
+            }
+            try await phase("tree-sum") { try await treeSum(&context, masked: masked) }
+            var result: (sum: [Word], average: [Float], weight: Double) = ([], [], 0)
+            try await phase("unmask") { result = try await unmask(&context) }
+            return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
+                                contributors: context.total!.contributors, dropped: context.total!.dropped, average: result.average,
+                                sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, phaseTimes: times,
+                                maskBytesExpanded: maskBytes - startMask)
+        } catch let abort as Abort {
+            log("round \(round) aborted: \(abort.reason)")
+            return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: abort.reason,
+                                contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
+                                sumBytes: nil, totalWeight: nil, phaseTimes: times, maskBytesExpanded: maskBytes - startMask)
+        } catch {
+            preconditionFailure("unexpected error in round \(round): \(error)")
+        }
+    }
+
+    // MARK: - Waiting
+
+    private func deadline() -> ContinuousClock.Instant { .now + configuration.phaseTimeout }
+
+    /// Processes messages of `kind` for this round as they arrive until `done` or the deadline.
+    /// - Returns: how many messages of `kind` it went through.
+    @discardableResult
+    private func collect(_ kind: Message.Kind, round: UInt64, until deadline: ContinuousClock.Instant,
+                         _ process: (Envelope) async -> Void, done: () -> Bool) async -> Int {
+        var seen = 0
+        while true {
+            let all = mailbox.messages(kind)
+            for envelope in all[seen...] where envelope.round == round { await process(envelope) }
+            seen = all.count
+            if done() || isStopped || ContinuousClock.now >= deadline { return seen }
+            await mailbox.waitForChange(kind, beyond: seen, until: deadline)
+        }
+    }
+
+    /// Waits for the coordinator's signed announcement of `kind` (roster or total).
+    private func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String,
+                              verify: (Message) -> Bool) async throws -> Message {
+        var found: Message?
+        await collect(kind, round: context.round, until: deadline(), { envelope in
+            guard found == nil else { return }
+            if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(context.round) with a bad signature or from the wrong coordinator") }
+        }, done: { found != nil })
+        if isStopped { throw Abort(reason: .stopped) }
+        guard let found else { throw Abort(reason: .coordinatorSilent(phase: phase)) }
+        return found
+    }
+
+    private func verifyRoster(_ kind: Message.Kind, _ message: Message, _ context: RoundContext) -> Message.Roster? {
+        let roster: Message.Roster
+        switch (kind, message) {
+        case (.roster1, .roster1(let r)), (.roster2, .roster2(let r)): roster = r
+        default: return nil
+        }
+        guard roster.round == context.round, roster.coordinator == context.coordinator,
+              let key = topology.peer(context.coordinator)?.key else { return nil }
+        let body = Message.rosterBody(kind: kind, round: roster.round, coordinator: roster.coordinator, entries: roster.entries,
+                                      bundleHashes: roster.bundleHashes)
+        return key.isValidSignature(roster.signature, for: Message.rosterContext + topology.federationID.bytes + body) ? roster : nil
+    }
+
+    private func isValid(_ advertise: Message.Advertise) -> Bool {
+        guard let key = topology.peer(advertise.peer)?.key else { return false }
+        let body = Message.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey)
+        return key.isValidSignature(advertise.signature, for: Message.advertiseContext + topology.federationID.bytes + body)
+    }
+
+    private func signRoster(_ kind: Message.Kind, round: UInt64, entries: [Message.Advertise], hashes: [[UInt8]]) -> Message.Roster {
+        let body = Message.rosterBody(kind: kind, round: round, coordinator: id, entries: entries, bundleHashes: hashes)
+        return Message.Roster(round: round, coordinator: id, entries: entries, bundleHashes: hashes,
+                              signature: identity.signature(for: Message.rosterContext + topology.federationID.bytes + body))
+    }
+
+    private var threshold: Int { topology.aggregation.threshold }
+
+    // MARK: - 1. Advertise
+
+    private func advertise(_ context: inout RoundContext, shareKeys: X25519KeyPair, maskKeys: X25519KeyPair) async throws {
+        let round = context.round
+        let body = Message.advertiseBody(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey)
+        let own = Message.Advertise(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey,
+                                    signature: identity.signature(for: Message.advertiseContext + topology.federationID.bytes + body))
+        await broadcast(.advertise(own))
+        if context.coordinator == id {
+            var heard: [String: Message.Advertise] = [:]
+            await collect(.advertise, round: round, until: deadline(), { envelope in
+                guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil else { return }
+                if isValid(advertise) { heard[advertise.peer] = advertise } else { refuse("advertise from \(envelope.from) with a bad signature") }
+            }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || !network.isLive($0.id) } })
+            let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
+            await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
+        }
+        let message = try await announcement(.roster1, context, phase: "advertise") { verifyRoster(.roster1, $0, context) != nil }
+        let roster = verifyRoster(.roster1, message, context)!
+        guard roster.entries.contains(own) else { throw Abort(reason: .excluded) }
+        guard roster.entries.count >= threshold else {
+            throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))
+        }
+        context.roster1 = Dictionary(uniqueKeysWithValues: roster.entries.map { ($0.peer, $0) })
+        context.members = roster.entries.map(\.peer)
+        context.maskGraph = RoundStructure.maskGraph(members: context.members, masking: topology.aggregation.masking, round: round,
+                                                     federation: topology.federationID)
+    }
+
+    /// The holders of `owner`'s shares, in share-index order: its mask neighbours and itself.
+    func holders(of owner: String, _ context: RoundContext) -> [String] {
+        ((context.maskGraph[owner] ?? []) + [owner]).sorted(by: KeyAgreement.precedes)
+    }
+
+    // MARK: - 2. Share keys
+
+    private func shareKeysPhase(_ context: inout RoundContext, shareKeys: X25519KeyPair, maskKeys: X25519KeyPair,
+                                selfMaskSeed: SecureBytes) async throws {
+        let round = context.round
+        let myHolders = holders(of: id, context)
+        guard myHolders.count >= threshold else {
+            throw Abort(reason: .tooFew(what: "share holders", count: myHolders.count, threshold: threshold))
+        }
+        // Verify the advertised keys of the peers this one exchanges secrets with.
+        for neighbour in context.maskGraph[id] ?? [] where !isValid(context.roster1[neighbour]!) {
+            refuse("roster entry of \(neighbour) with a bad signature")
+            throw Abort(reason: .coordinatorSilent(phase: "share-keys"))
+        }
+        let maskKeyShares = try! SecretSharing.split(maskKeys.secretKey, threshold: threshold, shareCount: myHolders.count)
+        let selfMaskShares = try! SecretSharing.split(selfMaskSeed, threshold: threshold, shareCount: myHolders.count)
+        var bundleHolders: [String] = [], sealed: [[UInt8]] = []
+        for (index, holder) in myHolders.enumerated() {
+            if holder == id {
+                context.held[id] = (maskKeyShares[index], selfMaskShares[index])
+                continue
+            }
+            let plaintext = SecureBytes(count: 2 * (1 + MaskGenerator.seedByteCount)) { buffer in
+                maskKeyShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0..<33]).copyMemory(from: $0) }
+                selfMaskShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<66]).copyMemory(from: $0) }
+            }
+            bundleHolders.append(holder)
+            sealed.append(try! SealedShare(sealing: plaintext, to: context.roster1[holder]!.shareKey, from: shareKeys).bytes)
+        }
+        let bundle = Message.shareBundle(.init(round: round, owner: id, holders: bundleHolders, sealed: sealed))
+        await store(content: bundle.encoded, round: round)
+        await broadcast(bundle)
+
+        if context.coordinator == id {
+            var bundles: [String: [UInt8]] = [:]
+            let members = context.members
+            await collect(.shareBundle, round: round, until: deadline(), { envelope in
+                guard case .shareBundle(let b) = envelope.message, b.owner == envelope.from, members.contains(b.owner) else { return }
+                bundles[b.owner] = Blake2b.hash(envelope.bytes)
+            }, done: { members.allSatisfy { bundles[$0] != nil || !network.isLive($0) } })
+            let entries = members.filter { bundles[$0] != nil }.map { context.roster1[$0]! }
+            await broadcast(.roster2(signRoster(.roster2, round: round, entries: entries, hashes: entries.map { bundles[$0.peer]! })))
+        }
+        let message = try await announcement(.roster2, context, phase: "share-keys") { verifyRoster(.roster2, $0, context) != nil }
+        let roster = verifyRoster(.roster2, message, context)!
+        guard roster.entries.allSatisfy({ context.roster1[$0.peer] == $0 }) else {
+            refuse("roster2 of round \(round) lists keys that roster1 did not")
+            throw Abort(reason: .coordinatorSilent(phase: "share-keys"))
+        }
+        context.survivors = roster.entries.map(\.peer)
+        guard context.survivors.contains(id) else { throw Abort(reason: .excluded) }
+        guard context.survivors.count >= threshold else {
+            throw Abort(reason: .tooFew(what: "share bundles", count: context.survivors.count, threshold: threshold))
+        }
+        // Open the shares addressed to this peer, pulling bundles it lacks by their hash.
+        let hashes = Dictionary(uniqueKeysWithValues: zip(roster.entries.map(\.peer), roster.bundleHashes))
+        for owner in context.survivors where owner != id && holders(of: owner, context).contains(id) {
+            guard let bytes = await content(hash: hashes[owner]!, kind: .shareBundle, round: round),
+                  case .shareBundle(let bundle) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 0),
+                  bundle.owner == owner, let position = bundle.holders.firstIndex(of: id) else {
+                log("no share of \(owner) for me in round \(round)")
+                continue
+            }
+            do {
+                let plaintext = try SealedShare(bytes: bundle.sealed[position]).open(from: context.roster1[owner]!.shareKey, with: shareKeys)
+                let (maskKeyShare, selfMaskShare) = try plaintext.withUnsafeBytes { (bytes) throws(CryptoError) in
+                    guard bytes.count == 66 else { throw CryptoError.mismatchedShares(reason: "a share pair of \(bytes.count) bytes") }
+                    return (try SecretShare(serialized: SecureBytes(copying: bytes[0..<33])),
+                            try SecretShare(serialized: SecureBytes(copying: bytes[33..<66])))
+                }
+                context.held[owner] = (maskKeyShare, selfMaskShare)
+            } catch {
+                refuse("share from \(owner) in round \(round) does not open: \(error)")
+            }
+        }
+    }
+
+    /// Content with `hash`: from the mailbox, else pulled from every live neighbour at once
+    /// (a neighbour answers as soon as it has it). While `awaitFrom` (the tree parent, for the
+    /// sum) is alive, it waits for that peer to send it instead of pulling.
+    private func content(hash: [UInt8], kind: Message.Kind, round: UInt64, awaitFrom: String? = nil) async -> [UInt8]? {
+        func find(_ envelopes: ArraySlice<Envelope>) -> [UInt8]? {
+            envelopes.first { $0.round == round && Blake2b.hash($0.bytes) == hash }?.bytes
+        }
+        var seen = 0
+        var asked = false
+        let until = deadline()
+        while true {
+            let all = mailbox.messages(kind)
+            if let found = find(all[seen...]) { return found }
+            seen = all.count
+            if isStopped || ContinuousClock.now >= until { return nil }
+            if !asked && !(awaitFrom.map(network.isLive) ?? false) {
+                asked = true
+                for neighbour in topology.neighbours[id] ?? [] where network.isLive(neighbour) {
+                    _ = await network.send(Message.pullRequest(hash: hash).encoded, to: neighbour)
+                }
+                continue
+            }
+            await mailbox.waitForChange(kind, beyond: seen, until: until)
+        }
+    }
+
+    // MARK: - 3. Masked input
+
+    private func maskedInput(_ context: RoundContext, input: [Float], weight: Double, maskKeys: X25519KeyPair,
+                             selfMaskSeed: SecureBytes) throws -> [Word] {
+        let clippedWeight = Float(min(max(weight, 0), 1))
+        var words = [Word](repeating: 0, count: input.count + 1)
+        let report = try (input.map { $0 * clippedWeight } + [clippedWeight]).withUnsafeBufferPointer { values in
+            try words.withUnsafeMutableBufferPointer { try codec.encode(values, into: $0) }
+        }
+        if report.clippedCount > 0 {
+            log("round \(context.round): \(report.clippedCount) update values clipped to ±\(codec.clip) (largest \(report.largestMagnitude))")
+        }
+        try MaskGenerator(seed: selfMaskSeed).apply(.add, to: &words, threadCount: configuration.maskThreads)
+        countMask(words: words.count)
+        for neighbour in context.maskGraph[id] ?? [] where context.survivors.contains(neighbour) {
+            let secret = try KeyAgreement.pairwiseSecret(localKeyPair: maskKeys, localID: id, remoteKey: context.roster1[neighbour]!.maskKey,
+                                                         remoteID: neighbour, federationID: topology.federationID.bytes, round: context.round)
+            try MaskGenerator(seed: secret).apply(KeyAgreement.precedes(id, neighbour) ? .add : .subtract, to: &words,
+                                                  threadCount: configuration.maskThreads)
+            countMask(words: words.count)
+        }
+        return words
+    }
+
+    // MARK: - 4. Tree sum
+
+    private func treeSum(_ context: inout RoundContext, masked: [Word]) async throws {
+        let round = context.round
+        let members = Set(context.survivors)
+        let tree = RoundStructure.Tree(topology: topology, members: members, root: context.coordinator)
+        context.tree = tree
+        remember(tree: tree, round: round)
+        var sum = masked
+        var contributors: Set<String> = [id]
+        let children = tree.children[id] ?? []
+        var heardChildren = Set<String>()
+        let isRoot = id == context.coordinator
+        let processed = await collect(.partialSum, round: round, until: deadline(), { envelope in
+            guard case .partialSum(let piece) = envelope.message else { return }
+            if piece.separate && !isRoot {
+                await sendUp(piece)
+                return
+            }
+            let pieceSet = Set(piece.contributors)
+            guard piece.words.count == sum.count else {
+                refuse("partial sum of \(piece.words.count) words from \(envelope.from) in round \(round), expected \(sum.count)")
+                return
+            }
+            guard pieceSet.isSubset(of: members) else {
+                refuse("partial sum from \(envelope.from) in round \(round) names peers outside the roster")
+                return
+            }
+            guard pieceSet.isDisjoint(with: contributors) else {
+                log("ignored a piece from \(envelope.from) in round \(round) that overlaps what is already summed (a re-sent copy)")
+                return
+            }
+            for i in sum.indices { sum[i] &+= piece.words[i] }
+            contributors.formUnion(pieceSet)
+            heardChildren.insert(envelope.from)
+        }, done: {
+            isRoot ? members.allSatisfy { contributors.contains($0) || !network.isLive($0) }
+                : children.allSatisfy { heardChildren.contains($0) || !network.isLive($0) }
+        })
+        if isStopped { throw Abort(reason: .stopped) }
+        let ordered = contributors.sorted(by: KeyAgreement.precedes)
+        if !isRoot {
+            let late = markSentUp(round: round, to: tree.parent[id] ?? id, processed: processed)
+            await sendOwnPiece(.init(round: round, contributors: ordered, words: sum))
+            for piece in late {
+                var separate = piece
+                separate.separate = true
+                await sendUp(separate)
+            }
+            return
+        }
+        guard ordered.count >= threshold else {
+            throw Abort(reason: .tooFew(what: "contributors", count: ordered.count, threshold: threshold))
+        }
+        let dropped = context.survivors.filter { !contributors.contains($0) }
+        let sumMessage = Message.sum(round: round, words: sum)
+        let sumHash = Blake2b.hash(sumMessage.encoded)
+        let body = Message.totalBody(round: round, coordinator: id, contributors: ordered, dropped: dropped, sumHash: sumHash)
+        let total = Message.Total(round: round, coordinator: id, contributors: ordered, dropped: dropped, sumHash: sumHash,
+                                  signature: identity.signature(for: Message.totalContext + topology.federationID.bytes + body))
+        context.sum = sum
+        await store(content: sumMessage.encoded, round: round)
+        await broadcast(.total(total))
+        for child in children where network.isLive(child) { _ = await network.send(sumMessage.encoded, to: child) }
+    }
+
+    // MARK: - 5. Unmask
+
+    private func unmask(_ context: inout RoundContext) async throws -> (sum: [Word], average: [Float], weight: Double) {
+        let round = context.round
+        let message = try await announcement(.total, context, phase: "unmask") { message in
+            guard case .total(let total) = message, total.round == round, total.coordinator == context.coordinator,
+                  let key = topology.peer(total.coordinator)?.key else { return false }
+            let body = Message.totalBody(round: total.round, coordinator: total.coordinator, contributors: total.contributors,
+                                         dropped: total.dropped, sumHash: total.sumHash)
+            return key.isValidSignature(total.signature, for: Message.totalContext + topology.federationID.bytes + body)
+        }
+        guard case .total(let total) = message else { preconditionFailure("announcement returned another kind") }
+        let totalHash = Blake2b.hash(message.encoded)
+        guard Set(total.contributors).union(total.dropped) == Set(context.survivors), Set(total.contributors).isDisjoint(with: total.dropped) else {
+            refuse("total of round \(round) does not partition the survivors")
+            throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+        }
+        guard accept(totalHash: totalHash, round: round) else {
+            refuse("a second, conflicting total for round \(round)")
+            throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+        }
+        context.total = total
+        context.totalHash = totalHash
+        guard total.contributors.count >= threshold else {
+            throw Abort(reason: .tooFew(what: "contributors", count: total.contributors.count, threshold: threshold))
+        }
+
+        // Reveal: b-shares of contributors, mask-key shares of the dropped, never both.
+        let contributors = Set(total.contributors)
+        var shares: [Message.RevealedShare] = []
+        for (owner, held) in context.held.sorted(by: { KeyAgreement.precedes($0.key, $1.key) }) {
+            let kind: Message.RevealedShare.Kind = contributors.contains(owner) ? .selfMask : .maskKey
+            guard recordReveal(owner: owner, kind: kind, round: round) else {
+                refuse("refusing to reveal both shares of \(owner) in round \(round)")
+                continue
+            }
+            let share = kind == .selfMask ? held.selfMask : held.maskKey
+            shares.append(.init(owner: owner, kind: kind, share: share.serialized.withUnsafeBytes { Array($0) }))
+        }
+        await broadcast(.reveal(.init(round: round, holder: id, totalHash: totalHash, shares: shares)))
+
+        // The masked sum: the root has it; others get it down the tree or pull it by hash.
+        var sum = context.sum
+        if sum.isEmpty {
+            guard let bytes = await content(hash: total.sumHash, kind: .sum, round: round, awaitFrom: context.tree?.parent[id]),
+                  case .sum(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
+                throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+            }
+            sum = words
+        }
+        for child in context.tree?.children[id] ?? [] where network.isLive(child) && id != context.coordinator {
+            _ = await network.send(Message.sum(round: round, words: sum).encoded, to: child)
+        }
+
+        // Collect t shares per peer.
+        var collected: [String: [UInt8: SecretShare]] = [:]
+        let needed = context.survivors
+        await collect(.reveal, round: round, until: deadline(), { envelope in
+            guard case .reveal(let reveal) = envelope.message, reveal.holder == envelope.from, reveal.totalHash == totalHash else {
+                if case .reveal(let r) = envelope.message, r.totalHash != totalHash { refuse("reveal from \(envelope.from) for another total") }
+                return
+            }
+            for revealed in reveal.shares {
+                let expected: Message.RevealedShare.Kind = contributors.contains(revealed.owner) ? .selfMask : .maskKey
+                let ownerHolders = holders(of: revealed.owner, context)
+                guard revealed.kind == expected, needed.contains(revealed.owner), let position = ownerHolders.firstIndex(of: reveal.holder),
+                      let share = try? SecretShare(serialized: SecureBytes(copying: revealed.share)), share.index == UInt8(position + 1) else {
+                    refuse("invalid revealed share of \(revealed.owner) from \(reveal.holder)")
+                    continue
+                }
+                collected[revealed.owner, default: [:]][share.index] = share
+            }
+        }, done: { needed.allSatisfy { (collected[$0]?.count ?? 0) >= threshold } })
+        if isStopped { throw Abort(reason: .stopped) }
+        let short = needed.filter { (collected[$0]?.count ?? 0) < threshold }
+        guard short.isEmpty else {
+            throw Abort(reason: .tooFew(what: "shares for \(short.count) peers", count: short.map { collected[$0]?.count ?? 0 }.min() ?? 0,
+                                        threshold: threshold))
+        }
+
+        // Remove the masks: self-masks of contributors, pairwise masks of the dropped.
+        for owner in total.contributors {
+            let seed = try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
+            try MaskGenerator(seed: seed).apply(.subtract, to: &sum, threadCount: configuration.maskThreads)
+            countMask(words: sum.count)
+        }
+        for owner in total.dropped {
+            let secretKey = try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
+            let keyPair = try X25519KeyPair(secretKey: secretKey)
+            guard keyPair.publicKey == context.roster1[owner]!.maskKey else {
+                refuse("rebuilt mask key of \(owner) does not match its advertised key")
+                throw Abort(reason: .tooFew(what: "valid shares for \(owner)", count: 0, threshold: threshold))
+            }
+            for neighbour in context.maskGraph[owner] ?? [] where contributors.contains(neighbour) {
+                let secret = try KeyAgreement.pairwiseSecret(localKeyPair: keyPair, localID: owner, remoteKey: context.roster1[neighbour]!.maskKey,
+                                                             remoteID: neighbour, federationID: topology.federationID.bytes, round: round)
+                try MaskGenerator(seed: secret).apply(KeyAgreement.precedes(neighbour, owner) ? .subtract : .add, to: &sum,
+                                                      threadCount: configuration.maskThreads)
+                countMask(words: sum.count)
+            }
+        }
+        let weight = codec.decode(sum[sum.count - 1])
+        let average = sum.dropLast().map { Float(codec.decode($0) / weight) }
+        return (sum, average, weight)
+    }
+}

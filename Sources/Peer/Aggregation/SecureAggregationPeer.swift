@@ -1,0 +1,289 @@
+public import Crypto
+internal import Foundation
+public import Gossip
+import Synchronization
+
+/// One peer's side of secure aggregation (docs/PROTOCOL.md, "Secure aggregation"): double
+/// masking, sums along the aggregation tree, Shamir recovery of dropped peers' masks.
+///
+/// Runs over any `RoundNetwork`; the network calls `receive(_:from:)` with authenticated
+/// messages. Every peer unmasks the sum itself and ends with the same bytes.
+public final class SecureAggregationPeer<Word: RingWord>: Sendable {
+    /// Timing and resources of the protocol.
+    public struct Configuration: Sendable {
+        /// How long a phase waits for what is missing (it ends earlier when complete).
+        public var phaseTimeout: Duration = .seconds(10)
+        /// Threads for mask expansion (1 when many peers share a process).
+        public var maskThreads: Int = MaskGenerator.defaultThreadCount
+        public init() {}
+    }
+
+    public let id: String
+    let topology: Topology
+    let identity: IdentityKey
+    let network: any RoundNetwork
+    let codec: FixedPoint<Word>
+    let configuration: Configuration
+    let mailbox = Mailbox<Word>()
+    let log: @Sendable (String) -> Void
+
+    private struct State {
+        /// Content this peer can serve by hash (share bundles, the sum), per round.
+        var content: [UInt64: [[UInt8]: [UInt8]]] = [:]
+        /// Pull requests for content not here yet: answered when it arrives.
+        var pendingPulls: [[UInt8]: Set<String>] = [:]
+        /// The Total accepted per round (its hash); others are refused.
+        var acceptedTotals: [UInt64: [UInt8]] = [:]
+        /// What this peer revealed per round: owner -> kind. Never both kinds for one owner.
+        var revealed: [UInt64: [String: RoundMessage<Word>.RevealedShare.Kind]] = [:]
+        var stopped = false
+        /// The round in progress; messages outside [round - 1, round + 1] are refused.
+        var currentRound: UInt64 = 0
+        /// Rounds in which this peer already sent its own partial sum up, and to whom.
+        var sentUp: [UInt64: String] = [:]
+        /// The aggregation tree of each round, once known.
+        var trees: [UInt64: RoundStructure.Tree] = [:]
+        /// This peer's own piece per round, kept until the Total, to re-send it if the peer it
+        /// went to dies first.
+        var ownPiece: [UInt64: RoundMessage<Word>.PartialSum] = [:]
+        var maskBytes = 0
+        /// Messages refused, for tests and logs.
+        var refusals: [String] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// - Throws: `CryptoError` when the topology's fixed-point settings are invalid for `Word`.
+    public init(id: String, topology: Topology, identity: IdentityKey, network: any RoundNetwork,
+                configuration: Configuration = .init(), log: @escaping @Sendable (String) -> Void = { _ in }) throws(CryptoError) {
+        self.id = id
+        self.topology = topology
+        self.identity = identity
+        self.network = network
+        self.configuration = configuration
+        self.log = log
+        codec = try FixedPoint<Word>(clip: Float(topology.aggregation.clip), fractionBits: topology.aggregation.fractionBits)
+        try codec.checkCapacity(peerCount: topology.peers.count)
+    }
+
+    /// Messages refused so far, as log lines.
+    public var refusals: [String] { state.withLock { $0.refusals } }
+
+    /// Simulates a crash: from now on this peer sends nothing and its round ends.
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        mailbox.poke()
+    }
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Re-checks waiting conditions and re-sends pieces whose receiver died (the network calls
+    /// it when liveness changes).
+    public func livenessChanged() {
+        mailbox.poke()
+        Task { await resendLostPieces() }
+    }
+
+    func refuse(_ reason: String) {
+        state.withLock { $0.refusals.append(reason) }
+        log("refused: \(reason)")
+    }
+
+    // MARK: - Receiving
+
+    /// Hands a message from the network to the protocol. `from` is the authenticated sender
+    /// (the origin of a broadcast, or the neighbour of a direct message).
+    public func receive(_ bytes: [UInt8], from: String) async {
+        guard !isStopped else { return }
+        let message: RoundMessage<Word>
+        do {
+            message = try RoundMessage<Word>.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28)
+        } catch {
+            refuse("malformed message from \(from): \(error)")
+            return
+        }
+        if let round = message.round {
+            let current = state.withLock { $0.currentRound }
+            guard round + 1 >= current, round <= current + 1 else {
+                refuse("message of kind \(bytes[0]) for round \(round) from \(from) while in round \(current)")
+                return
+            }
+        }
+        switch message {
+        case .pullRequest(let hash):
+            let content = state.withLock { state -> [UInt8]? in
+                if let found = state.content.values.lazy.compactMap({ $0[hash] }).first { return found }
+                if state.pendingPulls.count < 1024 { state.pendingPulls[hash, default: []].insert(from) }
+                return nil
+            }
+            if let content { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: content).encoded, to: from) }
+            return
+        case .pullResponse(let content):
+            // Served content is re-decoded and posted as if it came from its origin; what it
+            // claims is checked against the hashes in the signed rosters and Total.
+            guard let inner = try? RoundMessage<Word>.decode(content, peerLimit: topology.peers.count, wordLimit: 1 << 28) else { return }
+            let origin: String
+            switch inner {
+            case .shareBundle(let bundle): origin = bundle.owner
+            case .sum: origin = from
+            default: refuse("a pulled message that is neither a bundle nor a sum, from \(from)"); return
+            }
+            mailbox.post(.init(from: origin, message: inner, bytes: content))
+            return
+        case .partialSum(let partial):
+            // Atomically: before this peer sent its own sum up, the piece joins it (mailbox);
+            // after, it is passed on separately.
+            let envelope = Mailbox<Word>.Envelope(from: from, message: message, bytes: bytes)
+            let forward = state.withLock { state -> Bool in
+                if state.sentUp[partial.round] != nil { return true }
+                mailbox.post(envelope)
+                return false
+            }
+            if forward {
+                var separate = partial
+                separate.separate = true
+                await sendUp(separate)
+            }
+            return
+        case .sum(let round, _):
+            await store(content: bytes, round: round)
+        case .shareBundle(let bundle):
+            await store(content: bytes, round: bundle.round)
+        default:
+            break
+        }
+        mailbox.post(.init(from: from, message: message, bytes: bytes))
+    }
+
+    // MARK: - Sending
+
+    func broadcast(_ message: RoundMessage<Word>) async {
+        guard !isStopped else { return }
+        let bytes = message.encoded
+        mailbox.post(.init(from: id, message: message, bytes: bytes))
+        await network.broadcast(bytes)
+    }
+
+    /// Sends a piece towards the root: to the peer this peer's own sum goes to (its tree parent
+    /// unless it re-parented), or, when that one is unreachable, as a separate piece to another
+    /// live neighbour nearer the root. Only this peer's own piece moves where its sum goes.
+    func sendUp(_ piece: RoundMessage<Word>.PartialSum, own: Bool = false) async {
+        guard !isStopped else { return }
+        let round = piece.round
+        let (target, tree) = state.withLock { state in (state.sentUp[round] ?? state.trees[round]?.parent[id], state.trees[round]) }
+        if let target, network.isLive(target), await network.send(RoundMessage<Word>.partialSum(piece).encoded, to: target) { return }
+        guard let tree, let depth = tree.depth[id] else { return }
+        var separate = piece
+        separate.separate = true
+        let bytes = RoundMessage<Word>.partialSum(separate).encoded
+        let candidates = (topology.neighbours[id] ?? []).filter { (tree.depth[$0] ?? Int.max) < depth && $0 != target }
+        for candidate in candidates where network.isLive(candidate) {
+            if await network.send(bytes, to: candidate) {
+                if own {
+                    state.withLock { $0.sentUp[round] = candidate }
+                    log("re-parented to \(candidate) in round \(round)")
+                } else {
+                    log("passed a separate piece to \(candidate) in round \(round)")
+                }
+                return
+            }
+        }
+        log("no live neighbour nearer the root in round \(round); a partial sum is lost")
+    }
+
+    /// Sends this peer's own piece and keeps it until the Total.
+    func sendOwnPiece(_ piece: RoundMessage<Word>.PartialSum) async {
+        state.withLock { $0.ownPiece[piece.round] = piece }
+        await sendUp(piece, own: true)
+    }
+
+    /// After a crash somewhere: a piece whose receiver died before the Total goes again, as a
+    /// separate piece by another way (the root ignores it if the first copy got through).
+    private func resendLostPieces() async {
+        let lost = state.withLock { state in
+            state.ownPiece.filter { round, _ in
+                guard state.acceptedTotals[round] == nil, let target = state.sentUp[round] else { return false }
+                return !network.isLive(target)
+            }.values
+        }
+        for piece in lost {
+            var separate = piece
+            separate.separate = true
+            log("re-sending my piece of round \(piece.round): its receiver died")
+            await sendUp(separate, own: true)
+        }
+    }
+
+    func countMask(words: Int) {
+        state.withLock { $0.maskBytes += words * MemoryLayout<Word>.size }
+    }
+
+    var maskBytes: Int { state.withLock { $0.maskBytes } }
+
+    static func wordBytes(_ words: [Word]) -> [UInt8] {
+        words.withUnsafeBytes { Array($0) } // little-endian hosts only (x86_64, arm64)
+    }
+
+    // MARK: - Shared state used by the round
+
+    /// Keeps `bytes` to serve pulls by their BLAKE2b-256 hash, and answers pulls waiting for it.
+    func store(content bytes: [UInt8], round: UInt64) async {
+        let hash = Blake2b.hash(bytes)
+        let waiting = state.withLock { state in
+            state.content[round, default: [:]][hash] = bytes
+            return state.pendingPulls.removeValue(forKey: hash) ?? []
+        }
+        for requester in waiting { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: bytes).encoded, to: requester) }
+    }
+
+    /// Starts `round`: forgets content and bookkeeping of the rounds before it.
+    func begin(round: UInt64) {
+        state.withLock { state in
+            state.currentRound = round
+            state.content = state.content.filter { $0.key + 1 >= round }
+            state.sentUp = state.sentUp.filter { $0.key >= round }
+            state.trees = state.trees.filter { $0.key >= round }
+            state.ownPiece = state.ownPiece.filter { $0.key >= round }
+            state.pendingPulls = [:]
+        }
+    }
+
+    /// Marks this peer's own sum as sent towards `parent` and returns the pieces that arrived
+    /// since `processed` (they missed the sum and must be passed on separately).
+    func remember(tree: RoundStructure.Tree, round: UInt64) {
+        state.withLock { $0.trees[round] = tree }
+    }
+
+    func markSentUp(round: UInt64, to parent: String, processed: Int) -> [RoundMessage<Word>.PartialSum] {
+        state.withLock { state in
+            state.sentUp[round] = parent
+            return mailbox.messages(.partialSum).dropFirst(processed).compactMap { envelope in
+                guard case .partialSum(let piece) = envelope.message, piece.round == round else { return nil }
+                return piece
+            }
+        }
+    }
+
+    /// Accepts the first Total of a round; a different one later is refused.
+    func accept(totalHash: [UInt8], round: UInt64) -> Bool {
+        state.withLock { state in
+            if let accepted = state.acceptedTotals[round] { return accepted == totalHash }
+            state.acceptedTotals[round] = totalHash
+            return true
+        }
+    }
+
+    /// Records a reveal; false (and nothing recorded) if the other kind was revealed for this owner.
+    func recordReveal(owner: String, kind: RoundMessage<Word>.RevealedShare.Kind, round: UInt64) -> Bool {
+        state.withLock { state in
+            if let earlier = state.revealed[round]?[owner], earlier != kind { return false }
+            state.revealed[round, default: [:]][owner] = kind
+            return true
+        }
+    }
+
+    /// What this peer revealed in `round`, for tests.
+    public func revealedKinds(round: UInt64) -> [String: UInt8] {
+        state.withLock { ($0.revealed[round] ?? [:]).mapValues(\.rawValue) }
+    }
+}

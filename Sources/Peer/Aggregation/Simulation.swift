@@ -1,0 +1,155 @@
+public import Crypto
+internal import Foundation
+public import Gossip
+import Synchronization
+
+/// `peer simulate`: N protocol instances in one process over the in-memory network, with
+/// crashes injected at chosen phases, checked against the plaintext weighted average.
+public enum Simulation {
+    /// The phases a peer can be dropped at.
+    public static let phases = ["advertise", "share-keys", "masked-input", "tree-sum", "unmask"]
+
+    public struct Request: Sendable {
+        public var topology: Topology
+        /// Fresh identities for the topology's peers (the simulation signs for all of them).
+        public var identities: [String: IdentityKey]
+        public var dimension: Int
+        public var dropFraction: Double = 0
+        /// One of `phases`, or "random" to spread drops over them.
+        public var dropPhase = "random"
+        /// Peers to crash explicitly, with their phase (tests use it to hit a leaf or an inner node).
+        public var crashes: [String: String] = [:]
+        public var seed: UInt64 = 1
+        public var rounds = 1
+        public var phaseTimeout: Duration = .seconds(10)
+
+        public init(topology: Topology, identities: [String: IdentityKey], dimension: Int) {
+            self.topology = topology
+            self.identities = identities
+            self.dimension = dimension
+        }
+    }
+
+    /// What one round did.
+    public struct RoundReport: Sendable {
+        public let round: UInt64
+        public let coordinator: String
+        public let contributors: [String]
+        public let dropped: [String]
+        public let crashed: [String]
+        public let abortReason: String?
+        /// Longest time any peer spent in each phase.
+        public let phaseSeconds: [(phase: String, seconds: Double)]
+        public let wallSeconds: Double
+        public let bytesSentMean: Double
+        public let bytesSentMax: Int
+        public let maskBytesMean: Double
+        /// Whether every surviving peer holds the same unmasked sum, bit for bit.
+        public let survivorsAgree: Bool
+        /// Largest difference between the decoded average and the plaintext weighted average of
+        /// the contributors' inputs, and the bound it must stay within.
+        public let maximumError: Double
+        public let errorBound: Double
+        /// Every peer's outcome, for tests and dumps.
+        public let outcomes: [String: RoundOutcome]
+    }
+
+    /// Inputs of every peer: a uniform random vector in [-1, 1] and a weight in [0.1, 1].
+    public static func inputs(peers: [String], dimension: Int, seed: UInt64, round: UInt64) -> [String: (input: [Float], weight: Double)] {
+        Dictionary(uniqueKeysWithValues: peers.enumerated().map { index, id in
+            var generator = SeededGenerator(seed: seed &* 1_000_003 &+ round &* 7919 &+ UInt64(index))
+            let input = (0..<dimension).map { _ in Float.random(in: -1...1, using: &generator) }
+            return (id, (input, Double.random(in: 0.1...1, using: &generator)))
+        })
+    }
+
+    /// Runs the simulation with words of `Word`.
+    /// - Parameters:
+    ///   - progress: one line per round as it starts.
+    ///   - log: every peer's log lines, prefixed with its id.
+    public static func run<Word: RingWord>(_ request: Request, word: Word.Type, progress: @Sendable (String) -> Void = { _ in },
+                                           log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [RoundReport] {
+        let topology = request.topology
+        let network = InMemoryNetwork<Word>(topology: topology)
+        var configuration = SecureAggregationPeer<Word>.Configuration()
+        configuration.maskThreads = 1
+        configuration.phaseTimeout = request.phaseTimeout
+        let peers = try topology.peers.map { entry in
+            try SecureAggregationPeer<Word>(id: entry.id, topology: topology, identity: request.identities[entry.id]!,
+                                            network: network.endpoint(entry.id), configuration: configuration,
+                                            log: { log("[\(entry.id)] \($0)") })
+        }
+        for peer in peers { network.attach(peer) }
+        var generator = SeededGenerator(seed: request.seed)
+        var reports: [RoundReport] = []
+        for round in UInt64(1)...UInt64(request.rounds) {
+            let live = topology.peers.map(\.id).filter(network.isLive)
+            let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
+            var crashes = request.crashes
+            let dropCount = Int((Double(live.count) * request.dropFraction).rounded(.down))
+            for victim in live.filter({ $0 != coordinator && crashes[$0] == nil }).shuffled(using: &generator).prefix(dropCount) {
+                crashes[victim] = request.dropPhase == "random" ? phases.randomElement(using: &generator)! : request.dropPhase
+            }
+            let data = inputs(peers: live, dimension: request.dimension, seed: request.seed, round: round)
+            let bytesBefore = network.bytesSent
+            progress("round \(round): \(live.count) peers, coordinator \(coordinator), \(crashes.count) to crash")
+            let start = ContinuousClock.now
+            let plannedCrashes = crashes
+            let outcomes = await withTaskGroup(of: RoundOutcome.self) { group in
+                for peer in peers where live.contains(peer.id) {
+                    let (input, weight) = data[peer.id]!
+                    group.addTask {
+                        await peer.runRound(round, input: input, weight: weight) { phase in
+                            if plannedCrashes[peer.id] == phase { network.crash(peer.id) }
+                        }
+                    }
+                }
+                var outcomes: [String: RoundOutcome] = [:]
+                for await outcome in group { outcomes[outcome.peer] = outcome }
+                return outcomes
+            }
+            let elapsed = ContinuousClock.now - start
+            reports.append(report(round: round, coordinator: coordinator, outcomes: outcomes, crashed: Array(plannedCrashes.keys),
+                                  data: data, peers: peers, bytesBefore: bytesBefore, bytesAfter: network.bytesSent,
+                                  wall: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        }
+        return reports
+    }
+
+    private static func report<Word: RingWord>(round: UInt64, coordinator: String, outcomes: [String: RoundOutcome], crashed: [String],
+                                               data: [String: (input: [Float], weight: Double)], peers: [SecureAggregationPeer<Word>],
+                                               bytesBefore: [String: Int], bytesAfter: [String: Int], wall: Double) -> RoundReport {
+        let completed = outcomes.values.filter { $0.abortReason == nil }
+        let reference = completed.first
+        let agree = completed.allSatisfy { $0.sumBytes == reference?.sumBytes }
+        var maximumError = 0.0, bound = 0.0
+        if let reference, let average = reference.average {
+            let codec = peers[0].codec
+            let contributors = reference.contributors
+            let weights = contributors.map { Float(min(max(data[$0]!.weight, 0), 1)) }
+            let totalWeight = weights.reduce(0, +)
+            // Each encoded value is within half a step; the sums of n of them within n half-steps.
+            let step = codec.roundingErrorBound(stochastic: false)
+            bound = Double(contributors.count) * step * (1 + 1 / Double(totalWeight)) / Double(totalWeight) * 2 + 1e-6
+            for index in average.indices {
+                var numerator = 0.0
+                for (contributor, weight) in zip(contributors, weights) { numerator += Double(data[contributor]!.input[index] * weight) }
+                maximumError = max(maximumError, abs(Double(average[index]) - numerator / Double(totalWeight)))
+            }
+        }
+        var phaseSeconds: [(String, Double)] = []
+        for phase in phases {
+            let times = outcomes.values.compactMap { $0.phaseTimes.first { $0.phase == phase }?.seconds }
+            if let longest = times.max() { phaseSeconds.append((phase, longest)) }
+        }
+        let sent = outcomes.keys.map { (bytesAfter[$0] ?? 0) - (bytesBefore[$0] ?? 0) }
+        let mask = outcomes.values.map(\.maskBytesExpanded)
+        let main = outcomes[coordinator] ?? reference
+        return RoundReport(round: round, coordinator: coordinator, contributors: main?.contributors ?? [], dropped: main?.dropped ?? [],
+                           crashed: crashed.sorted(by: KeyAgreement.precedes), abortReason: main?.abortReason?.description,
+                           phaseSeconds: phaseSeconds, wallSeconds: wall,
+                           bytesSentMean: Double(sent.reduce(0, +)) / Double(max(sent.count, 1)), bytesSentMax: sent.max() ?? 0,
+                           maskBytesMean: Double(mask.reduce(0, +)) / Double(max(mask.count, 1)), survivorsAgree: agree,
+                           maximumError: maximumError, errorBound: bound, outcomes: outcomes)
+    }
+}

@@ -1,0 +1,106 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Gossip
+@testable import Peer
+
+@Suite struct SecureAggregationExactnessTests {
+    func run(_ request: Simulation.Request) async throws -> [Simulation.RoundReport] {
+        try await Simulation.run(request, word: UInt32.self)
+    }
+
+    /// Checks a completed round: every survivor holds the exact ring sum of the contributors'
+    /// encoded inputs, and the decoded average is the plaintext weighted average within the bound.
+    func expectExact(_ report: Simulation.RoundReport, _ request: Simulation.Request, contributors expected: Set<String>) throws {
+        #expect(report.abortReason == nil, "round aborted: \(report.abortReason ?? "")")
+        #expect(Set(report.contributors) == expected)
+        #expect(report.survivorsAgree)
+        let sum = try expectedSum(report, request: request, word: UInt32.self)
+        let completed = report.outcomes.values.filter { $0.abortReason == nil }
+        #expect(Set(completed.map(\.peer)) == Set(request.topology.peers.map(\.id)).subtracting(report.crashed))
+        for outcome in completed { #expect(outcome.sumBytes == sum, "\(outcome.peer) holds another sum") }
+        #expect(report.maximumError <= report.errorBound)
+    }
+
+    @Test(arguments: [AggregationSettings.Masking.complete, .regular(degree: 4)])
+    func withoutDropsTheAggregateIsExact(masking: AggregationSettings.Masking) async throws {
+        let (topology, identities) = try federation(.randomRegular, peers: 10, threshold: 3, masking: masking, degree: 3)
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 300)
+        request.seed = 3
+        let report = try await run(request)[0]
+        try expectExact(report, request, contributors: Set(topology.peers.map(\.id)))
+        #expect(report.dropped.isEmpty)
+    }
+
+    @Test(arguments: Simulation.phases)
+    func oneDropAtEachPhase(phase: String) async throws {
+        for masking in [AggregationSettings.Masking.complete, .regular(degree: 4)] {
+            let (topology, identities) = try federation(.randomRegular, peers: 8, threshold: 3, masking: masking, degree: 3)
+            let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: topology.peers.map(\.id)).first!
+            let victim = topology.peers.map(\.id).first { $0 != coordinator }!
+            var request = Simulation.Request(topology: topology, identities: identities, dimension: 200)
+            request.crashes = [victim: phase]
+            request.phaseTimeout = .seconds(5)
+            let report = try await run(request)[0]
+            let everyone = Set(topology.peers.map(\.id))
+            // A peer that crashes before sending its masked input is not a contributor; one that
+            // crashes at unmask already contributed, and the others remove its self-mask.
+            let contributes = phase == "unmask"
+            try expectExact(report, request, contributors: contributes ? everyone : everyone.subtracting([victim]))
+            let listedAsDropped = ["masked-input", "tree-sum"].contains(phase)
+            #expect(report.dropped == (listedAsDropped ? [victim] : []), "\(masking) \(phase)")
+        }
+    }
+
+    /// On a 3x3 torus, crash a leaf or an inner node of the aggregation tree after the share
+    /// phase: the inner node's children find it dead and re-parent to other neighbours nearer
+    /// the root, so every other peer still contributes.
+    @Test(arguments: ["leaf", "inner"])
+    func dropInTheTree(position: String) async throws {
+        let (topology, identities) = try federation(.torus, peers: 9, threshold: 4)
+        let ids = topology.peers.map(\.id)
+        let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
+        let tree = RoundStructure.Tree(topology: topology, members: Set(ids), root: coordinator)
+        let inner = ids.filter { $0 != coordinator && !(tree.children[$0] ?? []).isEmpty }
+        let leaves = ids.filter { $0 != coordinator && (tree.children[$0] ?? []).isEmpty }
+        let victim = try #require(position == "leaf" ? leaves.first : inner.first)
+        let log = LogRecorder()
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 100)
+        request.crashes = [victim: "masked-input"]
+        request.phaseTimeout = .seconds(5)
+        let report = try await Simulation.run(request, word: UInt32.self, log: log.append)[0]
+        try expectExact(report, request, contributors: Set(ids).subtracting([victim]))
+        #expect(report.dropped == [victim])
+        let reparented = log.lines.filter { $0.contains("re-parented") }.count
+        #expect(reparented == (position == "inner" ? tree.children[victim]!.count : 0))
+    }
+
+    /// An inner node that dies while the sums go up may take the pieces it already received
+    /// with it: those peers count as dropped too, and the round is still exact for the rest.
+    @Test func innerNodeDyingDuringTheTreeSum() async throws {
+        let (topology, identities) = try federation(.torus, peers: 9, threshold: 4)
+        let ids = topology.peers.map(\.id)
+        let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
+        let tree = RoundStructure.Tree(topology: topology, members: Set(ids), root: coordinator)
+        let victim = try #require(ids.first { $0 != coordinator && !(tree.children[$0] ?? []).isEmpty })
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 100)
+        request.crashes = [victim: "tree-sum"]
+        request.phaseTimeout = .seconds(2)
+        let report = try await run(request)[0]
+        #expect(report.abortReason == nil)
+        #expect(report.dropped.contains(victim))
+        #expect(Set(report.dropped).isSubset(of: Set([victim] + tree.children[victim]!)))
+        try expectExact(report, request, contributors: Set(ids).subtracting(report.dropped))
+    }
+
+    @Test func sixtyFourBitRingIsExactToo() async throws {
+        let (topology, identities) = try federation(.complete, peers: 5, threshold: 3, ringBits: 64)
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 100)
+        request.crashes = ["peer-2": "tree-sum"]
+        request.phaseTimeout = .seconds(5)
+        let report = try await Simulation.run(request, word: UInt64.self)[0]
+        #expect(report.abortReason == nil && report.survivorsAgree)
+        let sum = try expectedSum(report, request: request, word: UInt64.self)
+        #expect(report.outcomes.values.filter { $0.abortReason == nil }.allSatisfy { $0.sumBytes == sum })
+    }
+}
