@@ -39,3 +39,76 @@ final class LogRecorder: Sendable {
     var lines: [String] { storage.withLock { $0 } }
     func append(_ line: String) { storage.withLock { $0.append(line) } }
 }
+
+/// Peers on an in-memory network, driven round by round by the test, which can watch all
+/// traffic and inject messages as peers enter phases.
+final class ManualFederation: Sendable {
+    let topology: Topology
+    let identities: [String: IdentityKey]
+    let network: InMemoryNetwork<UInt32>
+    let peers: [String: SecureAggregationPeer<UInt32>]
+    let traffic = TrafficRecorder()
+    let logs = LogRecorder()
+
+    init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, timeout: Duration = .seconds(3)) throws {
+        (topology, identities) = try federation(kind, peers: count, threshold: threshold)
+        network = InMemoryNetwork<UInt32>(topology: topology)
+        var configuration = SecureAggregationPeer<UInt32>.Configuration()
+        configuration.maskThreads = 1
+        configuration.phaseTimeout = timeout
+        let logs = self.logs
+        var peers: [String: SecureAggregationPeer<UInt32>] = [:]
+        for entry in topology.peers {
+            peers[entry.id] = try SecureAggregationPeer<UInt32>(id: entry.id, topology: topology, identity: identities[entry.id]!,
+                                                                network: network.endpoint(entry.id), configuration: configuration,
+                                                                log: { logs.append("[\(entry.id)] \($0)") })
+        }
+        self.peers = peers
+        for peer in peers.values { network.attach(peer) }
+        let traffic = self.traffic
+        network.observe { from, to, bytes in traffic.append((from, to, bytes)) }
+    }
+
+    func coordinator(round: UInt64) -> String {
+        RoundStructure.coordinatorOrder(round: round, peers: topology.peers.map(\.id).filter(network.isLive)).first!
+    }
+
+    /// Runs one round on every live peer; `hook(peer, phase)` runs as each peer enters each phase.
+    func run(round: UInt64, dimension: Int = 50, hook: @escaping @Sendable (String, String) async -> Void = { _, _ in }) async -> [String: RoundOutcome] {
+        let live = topology.peers.map(\.id).filter(network.isLive)
+        let data = Simulation.inputs(peers: live, dimension: dimension, seed: 9, round: round)
+        return await withTaskGroup(of: RoundOutcome.self) { group in
+            for id in live {
+                let peer = peers[id]!, (input, weight) = data[id]!
+                group.addTask { await peer.runRound(round, input: input, weight: weight) { phase in await hook(id, phase) } }
+            }
+            var outcomes: [String: RoundOutcome] = [:]
+            for await outcome in group { outcomes[outcome.peer] = outcome }
+            return outcomes
+        }
+    }
+
+    /// Every message observed, decoded.
+    var messages: [(from: String, to: String?, message: RoundMessage<UInt32>, bytes: [UInt8])] {
+        traffic.entries.compactMap { entry in
+            guard let message = try? RoundMessage<UInt32>.decode(entry.bytes, peerLimit: 1000, wordLimit: 1 << 24) else { return nil }
+            return (entry.from, entry.to, message, entry.bytes)
+        }
+    }
+
+    /// A Total for `round`, signed by `signer` (the coordinator's key, or another to forge).
+    func total(round: UInt64, coordinator: String, contributors: [String], dropped: [String], signer: IdentityKey) -> [UInt8] {
+        let hash = [UInt8](repeating: 7, count: 32)
+        let body = RoundMessage<UInt32>.totalBody(round: round, coordinator: coordinator, contributors: contributors, dropped: dropped, sumHash: hash)
+        let signature = signer.signature(for: RoundMessage<UInt32>.totalContext + topology.federationID.bytes + body)
+        return RoundMessage<UInt32>.total(.init(round: round, coordinator: coordinator, contributors: contributors, dropped: dropped,
+                                                sumHash: hash, signature: signature)).encoded
+    }
+}
+
+/// Every message that left a peer, in order.
+final class TrafficRecorder: Sendable {
+    private let storage = Mutex<[(from: String, to: String?, bytes: [UInt8])]>([])
+    var entries: [(from: String, to: String?, bytes: [UInt8])] { storage.withLock { $0 } }
+    func append(_ entry: (from: String, to: String?, bytes: [UInt8])) { storage.withLock { $0.append(entry) } }
+}

@@ -37,7 +37,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         /// What this peer revealed per round: owner -> kind. Never both kinds for one owner.
         var revealed: [UInt64: [String: RoundMessage<Word>.RevealedShare.Kind]] = [:]
         var stopped = false
-        /// The round in progress; messages outside [round - 1, round + 1] are refused.
+        /// The round in progress; messages of other rounds than it and the next are refused.
         var currentRound: UInt64 = 0
         /// Rounds in which this peer already sent its own partial sum up, and to whom.
         var sentUp: [UInt64: String] = [:]
@@ -104,7 +104,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         }
         if let round = message.round {
             let current = state.withLock { $0.currentRound }
-            guard round + 1 >= current, round <= current + 1 else {
+            guard round >= current, round <= current + 1 else {
                 refuse("message of kind \(bytes[0]) for round \(round) from \(from) while in round \(current)")
                 return
             }
@@ -145,6 +145,12 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 await sendUp(separate)
             }
             return
+        case .total(let total):
+            let accepted = state.withLock { $0.acceptedTotals[total.round] }
+            if let accepted, accepted != Blake2b.hash(bytes) {
+                refuse("a second, conflicting total for round \(total.round) from \(from); no reveals for it")
+                return
+            }
         case .sum(let round, _):
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
