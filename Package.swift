@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "Learn", dependencies: ["COpenBLAS"]),
         .target(name: "Gossip", dependencies: ["Crypto"]),
         .target(name: "Peer", dependencies: ["Gossip", "Crypto", "Learn"]),
-        .executableTarget(name: "PeerCommand", dependencies: ["Peer", "Gossip", "Crypto"]),
+        .executableTarget(name: "PeerCommand", dependencies: ["Peer", "Gossip", "Crypto", "Learn"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "LearnTests", dependencies: ["Learn"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip"]),

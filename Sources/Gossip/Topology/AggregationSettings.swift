@@ -55,9 +55,15 @@ public struct AggregationSettings: Equatable, Sendable {
             if peerCount * degree % 2 == 1 { degree += 1 }
             masking = .regular(degree: degree)
         }
-        let holders = masking == .complete ? peerCount : min(peerCount, masking.degree + 1)
-        return AggregationSettings(threshold: max(2, min(holders, peerCount / 2 + 1)), masking: masking, ringBits: 32,
+        return AggregationSettings(threshold: defaultThreshold(peerCount: peerCount, masking: masking), masking: masking, ringBits: 32,
                                    fractionBits: 16, clip: 4, maxWeight: 10_000)
+    }
+
+    /// A strict majority of the holders of each peer's shares (all peers with complete
+    /// masking, the K mask neighbours and the peer itself with regular:K), at least 2.
+    public static func defaultThreshold(peerCount: Int, masking: Masking) -> Int {
+        let holders = masking == .complete ? peerCount : min(peerCount, masking.degree + 1)
+        return max(2, min(holders, holders / 2 + 1))
     }
 }
 

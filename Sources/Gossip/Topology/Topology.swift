@@ -14,6 +14,13 @@ public struct Topology: Sendable {
         public let status: PeerAddress?
         /// Its pinned Ed25519 identity.
         public let key: IdentityPublicKey
+
+        public init(id: String, address: PeerAddress, status: PeerAddress?, key: IdentityPublicKey) {
+            self.id = id
+            self.address = address
+            self.status = status
+            self.key = key
+        }
     }
 
     /// An undirected link between two peers, stored with the smaller id first.

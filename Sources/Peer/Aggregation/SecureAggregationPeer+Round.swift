@@ -95,10 +95,11 @@ extension SecureAggregationPeer {
     }
 
     /// Waits for the coordinator's signed announcement of `kind` (roster or total).
+    /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that.
     private func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String,
                               verify: (Message) -> Bool) async throws -> Message {
         var found: Message?
-        await collect(kind, round: context.round, until: deadline(), { envelope in
+        await collect(kind, round: context.round, until: .now + configuration.phaseTimeout * 2, { envelope in
             guard found == nil else { return }
             if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(context.round) with a bad signature or from the wrong coordinator") }
         }, done: { found != nil })
@@ -307,6 +308,7 @@ extension SecureAggregationPeer {
         var contributors: Set<String> = [id]
         let children = tree.children[id] ?? []
         var heardChildren = Set<String>()
+        var separatePieces: [(contributors: Set<String>, words: [Word])] = []
         let isRoot = id == context.coordinator
         let processed = await collect(.partialSum, round: round, until: deadline(), { envelope in
             guard case .partialSum(let piece) = envelope.message else { return }
@@ -323,13 +325,26 @@ extension SecureAggregationPeer {
                 refuse("partial sum from \(envelope.from) in round \(round) names peers outside the roster")
                 return
             }
-            guard pieceSet.isDisjoint(with: contributors) else {
-                log("ignored a piece from \(envelope.from) in round \(round) that overlaps what is already summed (a re-sent copy)")
-                return
+            if !pieceSet.isDisjoint(with: contributors) {
+                // A re-sent piece may reach the root before the sum that already carried it.
+                // The larger piece wins: separate pieces it covers are taken out again.
+                let covered = separatePieces.indices.filter { separatePieces[$0].contributors.isSubset(of: pieceSet) }
+                let overlap = pieceSet.intersection(contributors)
+                guard isRoot, overlap.isSubset(of: covered.reduce(into: Set<String>()) { $0.formUnion(separatePieces[$1].contributors) }) else {
+                    log("ignored a piece from \(envelope.from) in round \(round) that overlaps what is already summed (a re-sent copy)")
+                    return
+                }
+                for index in covered.reversed() {
+                    for i in sum.indices { sum[i] &-= separatePieces[index].words[i] }
+                    contributors.subtract(separatePieces[index].contributors)
+                    separatePieces.remove(at: index)
+                }
+                log("a piece from \(envelope.from) in round \(round) replaced \(covered.count) re-sent pieces it covers")
             }
             for i in sum.indices { sum[i] &+= piece.words[i] }
             contributors.formUnion(pieceSet)
             heardChildren.insert(envelope.from)
+            if isRoot && piece.separate { separatePieces.append((pieceSet, piece.words)) }
         }, done: {
             isRoot ? members.allSatisfy { contributors.contains($0) || !network.isLive($0) }
                 : children.allSatisfy { heardChildren.contains($0) || !network.isLive($0) }

@@ -170,31 +170,31 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         await network.broadcast(bytes)
     }
 
-    /// Sends a piece towards the root: to the peer this peer's own sum goes to (its tree parent
-    /// unless it re-parented), or, when that one is unreachable, as a separate piece to another
-    /// live neighbour nearer the root. Only this peer's own piece moves where its sum goes.
+    /// Sends a piece towards the root. This peer's own sum goes to its tree parent; a piece that
+    /// cannot go that way, and every separate piece, goes to the next hop on a shortest path to
+    /// the root through the peers still alive (the parent in the tree rebuilt over the live
+    /// members), so separate pieces always get nearer the root and cannot loop.
     func sendUp(_ piece: RoundMessage<Word>.PartialSum, own: Bool = false) async {
         guard !isStopped else { return }
         let round = piece.round
         let (target, tree) = state.withLock { state in (state.sentUp[round] ?? state.trees[round]?.parent[id], state.trees[round]) }
-        if let target, network.isLive(target), await network.send(RoundMessage<Word>.partialSum(piece).encoded, to: target) { return }
-        guard let tree, let depth = tree.depth[id] else { return }
+        if own, !piece.separate, let target, network.isLive(target),
+           await network.send(RoundMessage<Word>.partialSum(piece).encoded, to: target) { return }
+        guard let tree, tree.depth[id] != nil else { return }
         var separate = piece
         separate.separate = true
-        let bytes = RoundMessage<Word>.partialSum(separate).encoded
-        let candidates = (topology.neighbours[id] ?? []).filter { (tree.depth[$0] ?? Int.max) < depth && $0 != target }
-        for candidate in candidates where network.isLive(candidate) {
-            if await network.send(bytes, to: candidate) {
-                if own {
-                    state.withLock { $0.sentUp[round] = candidate }
-                    log("re-parented to \(candidate) in round \(round)")
-                } else {
-                    log("passed a separate piece to \(candidate) in round \(round)")
-                }
-                return
-            }
+        let live = Set(tree.depth.keys.filter { $0 == id || network.isLive($0) })
+        guard let next = RoundStructure.Tree(topology: topology, members: live, root: tree.root).parent[id], next != id,
+              await network.send(RoundMessage<Word>.partialSum(separate).encoded, to: next) else {
+            log("no live path to the root in round \(round); a partial sum is lost")
+            return
         }
-        log("no live neighbour nearer the root in round \(round); a partial sum is lost")
+        if own {
+            state.withLock { $0.sentUp[round] = next }
+            log("re-parented to \(next) in round \(round)")
+        } else {
+            log("passed a separate piece to \(next) in round \(round)")
+        }
     }
 
     /// Sends this peer's own piece and keeps it until the Total.
