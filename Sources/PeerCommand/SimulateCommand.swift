@@ -90,9 +90,7 @@ enum SimulateCommand {
         console.diagnostic("simulate: \(topology.peers.count) peers, \(topology.links.count) links, masking \(topology.aggregation.masking), threshold \(topology.aggregation.threshold), \(topology.aggregation.ringBits)-bit ring, dimension \(dimension)\n")
         let progress: @Sendable (String) -> Void = { console.diagnostic("simulate: \($0)\n") }
         let log: @Sendable (String) -> Void = { line in if verbose { console.diagnostic(line + "\n") } }
-        let reports = topology.aggregation.ringBits == 64
-            ? try await Simulation.run(request, word: UInt64.self, progress: progress, log: log)
-            : try await Simulation.run(request, word: UInt32.self, progress: progress, log: log)
+        let reports = try await Simulation.run(request, progress: progress, log: log)
         if let dump { try write(reports, request: request, to: dump, console: console) }
         if json {
             console.json(reports.map(jsonObject))

@@ -8,6 +8,10 @@ public struct RoundOutcome: Sendable {
         case tooFew(what: String, count: Int, threshold: Int)
         /// This peer is not in the coordinator's roster (it was late or dropped).
         case excluded
+        /// Something announced could not be obtained from any neighbour in time.
+        case missing(String)
+        /// The coordinator announced something inconsistent (refused and logged).
+        case inconsistent(String)
         /// This peer stopped (simulated crash).
         case stopped
 
@@ -16,6 +20,8 @@ public struct RoundOutcome: Sendable {
             case let .coordinatorSilent(phase): return "the coordinator was silent in \(phase)"
             case let .tooFew(what, count, threshold): return "\(count) \(what), fewer than the threshold \(threshold)"
             case .excluded: return "not in the coordinator's roster"
+            case let .missing(what): return "\(what) could not be obtained in time"
+            case let .inconsistent(what): return "the coordinator's \(what) was inconsistent"
             case .stopped: return "stopped"
             }
         }

@@ -56,7 +56,10 @@ extension SecureAggregationPeer {
             }
             var masked: [Word] = []
             try await phase("masked-input") {
-                masked = try maskedInput(context, input: input, weight: weight, maskKeys: maskKeys, selfMaskSeed: selfMaskSeed)
+                let frozen = context
+                masked = try await ComputePool.shared.run {
+                    try self.maskedInput(frozen, input: input, weight: weight, maskKeys: maskKeys, selfMaskSeed: selfMaskSeed)
+                }
             }
             try await phase("tree-sum") { try await treeSum(&context, masked: masked) }
             var result: (sum: [Word], average: [Float], weight: Double) = ([], [], 0)
@@ -181,7 +184,7 @@ extension SecureAggregationPeer {
         // Verify the advertised keys of the peers this one exchanges secrets with.
         for neighbour in context.maskGraph[id] ?? [] where !isValid(context.roster1[neighbour]!) {
             refuse("roster entry of \(neighbour) with a bad signature")
-            throw Abort(reason: .coordinatorSilent(phase: "share-keys"))
+            throw Abort(reason: .inconsistent("roster1"))
         }
         let maskKeyShares = try! SecretSharing.split(maskKeys.secretKey, threshold: threshold, shareCount: myHolders.count)
         let selfMaskShares = try! SecretSharing.split(selfMaskSeed, threshold: threshold, shareCount: myHolders.count)
@@ -216,7 +219,7 @@ extension SecureAggregationPeer {
         let roster = verifyRoster(.roster2, message, context)!
         guard roster.entries.allSatisfy({ context.roster1[$0.peer] == $0 }) else {
             refuse("roster2 of round \(round) lists keys that roster1 did not")
-            throw Abort(reason: .coordinatorSilent(phase: "share-keys"))
+            throw Abort(reason: .inconsistent("roster2"))
         }
         context.survivors = roster.entries.map(\.peer)
         guard context.survivors.contains(id) else { throw Abort(reason: .excluded) }
@@ -255,26 +258,27 @@ extension SecureAggregationPeer {
         }
         var seen = 0
         var asked = false
-        let until = deadline()
+        let until = deadline(), patience = ContinuousClock.now + configuration.phaseTimeout / 4
         while true {
             let all = mailbox.messages(kind)
             if let found = find(all[seen...]) { return found }
             seen = all.count
             if isStopped || ContinuousClock.now >= until { return nil }
-            if !asked && !(awaitFrom.map(network.isLive) ?? false) {
+            let waitingForSender = awaitFrom.map(network.isLive) == true && ContinuousClock.now < patience
+            if !asked && !waitingForSender {
                 asked = true
                 for neighbour in topology.neighbours[id] ?? [] where network.isLive(neighbour) {
                     _ = await network.send(Message.pullRequest(hash: hash).encoded, to: neighbour)
                 }
                 continue
             }
-            await mailbox.waitForChange(kind, beyond: seen, until: until)
+            await mailbox.waitForChange(kind, beyond: seen, until: asked ? until : min(until, patience))
         }
     }
 
     // MARK: - 3. Masked input
 
-    private func maskedInput(_ context: RoundContext, input: [Float], weight: Double, maskKeys: X25519KeyPair,
+    func maskedInput(_ context: RoundContext, input: [Float], weight: Double, maskKeys: X25519KeyPair,
                              selfMaskSeed: SecureBytes) throws -> [Word] {
         let clippedWeight = Float(min(max(weight, 0), 1))
         var words = [Word](repeating: 0, count: input.count + 1)
@@ -335,13 +339,13 @@ extension SecureAggregationPeer {
                     return
                 }
                 for index in covered.reversed() {
-                    for i in sum.indices { sum[i] &-= separatePieces[index].words[i] }
+                    Self.accumulate(.subtract, separatePieces[index].words, into: &sum)
                     contributors.subtract(separatePieces[index].contributors)
                     separatePieces.remove(at: index)
                 }
                 log("a piece from \(envelope.from) in round \(round) replaced \(covered.count) re-sent pieces it covers")
             }
-            for i in sum.indices { sum[i] &+= piece.words[i] }
+            Self.accumulate(.add, piece.words, into: &sum)
             contributors.formUnion(pieceSet)
             heardChildren.insert(envelope.from)
             if isRoot && piece.separate { separatePieces.append((pieceSet, piece.words)) }
@@ -376,6 +380,16 @@ extension SecureAggregationPeer {
         for child in children where network.isLive(child) { _ = await network.send(sumMessage.encoded, to: child) }
     }
 
+    /// `target ±= source` word by word, through the ring word's specialised loop.
+    static func accumulate(_ sign: MaskSign, _ source: [Word], into target: inout [Word]) {
+        precondition(source.count == target.count, "vectors of different lengths")
+        source.withUnsafeBufferPointer { source in
+            target.withUnsafeMutableBufferPointer { target in
+                Word.accumulate(sign, mask: source.baseAddress!, into: target.baseAddress!, count: source.count)
+            }
+        }
+    }
+
     // MARK: - 5. Unmask
 
     private func unmask(_ context: inout RoundContext) async throws -> (sum: [Word], average: [Float], weight: Double) {
@@ -391,11 +405,11 @@ extension SecureAggregationPeer {
         let totalHash = Blake2b.hash(message.encoded)
         guard Set(total.contributors).union(total.dropped) == Set(context.survivors), Set(total.contributors).isDisjoint(with: total.dropped) else {
             refuse("total of round \(round) does not partition the survivors")
-            throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+            throw Abort(reason: .inconsistent("total"))
         }
         guard accept(totalHash: totalHash, round: round) else {
             refuse("a second, conflicting total for round \(round)")
-            throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+            throw Abort(reason: .inconsistent("total"))
         }
         context.total = total
         context.totalHash = totalHash
@@ -422,7 +436,7 @@ extension SecureAggregationPeer {
         if sum.isEmpty {
             guard let bytes = await content(hash: total.sumHash, kind: .sum, round: round, awaitFrom: context.tree?.parent[id]),
                   case .sum(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
-                throw Abort(reason: .coordinatorSilent(phase: "unmask"))
+                throw Abort(reason: .missing("the masked sum"))
             }
             sum = words
         }
@@ -456,12 +470,11 @@ extension SecureAggregationPeer {
                                         threshold: threshold))
         }
 
-        // Remove the masks: self-masks of contributors, pairwise masks of the dropped.
-        for owner in total.contributors {
-            let seed = try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
-            try MaskGenerator(seed: seed).apply(.subtract, to: &sum, threadCount: configuration.maskThreads)
-            countMask(words: sum.count)
+        // Remove the masks, on a compute thread: self-masks of contributors, pairwise masks of the dropped.
+        let seeds = try total.contributors.map { owner throws(CryptoError) in
+            try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
         }
+        var pairwise: [(secret: SecureBytes, sign: MaskSign)] = []
         for owner in total.dropped {
             let secretKey = try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
             let keyPair = try X25519KeyPair(secretKey: secretKey)
@@ -472,11 +485,17 @@ extension SecureAggregationPeer {
             for neighbour in context.maskGraph[owner] ?? [] where contributors.contains(neighbour) {
                 let secret = try KeyAgreement.pairwiseSecret(localKeyPair: keyPair, localID: owner, remoteKey: context.roster1[neighbour]!.maskKey,
                                                              remoteID: neighbour, federationID: topology.federationID.bytes, round: round)
-                try MaskGenerator(seed: secret).apply(KeyAgreement.precedes(neighbour, owner) ? .subtract : .add, to: &sum,
-                                                      threadCount: configuration.maskThreads)
-                countMask(words: sum.count)
+                pairwise.append((secret, KeyAgreement.precedes(neighbour, owner) ? .subtract : .add))
             }
         }
+        let masked = sum, threads = configuration.maskThreads, pairMasks = pairwise
+        sum = try await ComputePool.shared.run {
+            var sum = masked
+            for seed in seeds { try MaskGenerator(seed: seed).apply(.subtract, to: &sum, threadCount: threads) }
+            for (secret, sign) in pairMasks { try MaskGenerator(seed: secret).apply(sign, to: &sum, threadCount: threads) }
+            return sum
+        }
+        countMask(words: sum.count * (seeds.count + pairMasks.count))
         let weight = codec.decode(sum[sum.count - 1])
         let average = sum.dropLast().map { Float(codec.decode($0) / weight) }
         return (sum, average, weight)

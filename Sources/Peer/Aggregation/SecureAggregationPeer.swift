@@ -122,12 +122,13 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             // Served content is re-decoded and posted as if it came from its origin; what it
             // claims is checked against the hashes in the signed rosters and Total.
             guard let inner = try? RoundMessage<Word>.decode(content, peerLimit: topology.peers.count, wordLimit: 1 << 28) else { return }
-            let origin: String
+            let origin: String, round: UInt64
             switch inner {
-            case .shareBundle(let bundle): origin = bundle.owner
-            case .sum: origin = from
+            case .shareBundle(let bundle): (origin, round) = (bundle.owner, bundle.round)
+            case .sum(let sumRound, _): (origin, round) = (from, sumRound)
             default: refuse("a pulled message that is neither a bundle nor a sum, from \(from)"); return
             }
+            await store(content: content, round: round) // so that this peer can serve it in turn
             mailbox.post(.init(from: origin, message: inner, bytes: content))
             return
         case .partialSum(let partial):

@@ -64,11 +64,21 @@ public enum Simulation {
     }
 
     /// Runs the simulation with words of `Word`.
+    /// Runs the simulation in the ring of the topology's `ringBits`.
     /// - Parameters:
     ///   - progress: one line per round as it starts.
     ///   - log: every peer's log lines, prefixed with its id.
-    public static func run<Word: RingWord>(_ request: Request, word: Word.Type, progress: @Sendable (String) -> Void = { _ in },
-                                           log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [RoundReport] {
+    public static func run(_ request: Request, progress: @Sendable (String) -> Void = { _ in },
+                           log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [RoundReport] {
+        // Concrete calls, so that the protocol code is specialised for each word type.
+        if request.topology.aggregation.ringBits == 64 {
+            return try await run(request, word: UInt64.self, progress: progress, log: log)
+        }
+        return try await run(request, word: UInt32.self, progress: progress, log: log)
+    }
+
+    static func run<Word: RingWord>(_ request: Request, word: Word.Type, progress: @Sendable (String) -> Void = { _ in },
+                                    log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [RoundReport] {
         let topology = request.topology
         let network = InMemoryNetwork<Word>(topology: topology)
         var configuration = SecureAggregationPeer<Word>.Configuration()

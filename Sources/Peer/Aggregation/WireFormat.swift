@@ -25,17 +25,11 @@ struct WireWriter {
         for text in texts { string(text) }
     }
 
-    /// Ring words, little endian, preceded by their count.
+    /// Ring words, little endian, preceded by their count (copied as they are: the hosts this
+    /// builds for, x86_64 and arm64, are little endian).
     mutating func words<Word: RingWord>(_ words: [Word]) {
         u32(UInt32(words.count))
-        let size = MemoryLayout<Word>.size
-        let start = bytes.count
-        bytes += repeatElement(0, count: words.count * size)
-        bytes.withUnsafeMutableBytes { buffer in
-            for (index, word) in words.enumerated() {
-                buffer.storeBytes(of: word.littleEndian, toByteOffset: start + index * size, as: Word.self)
-            }
-        }
+        words.withUnsafeBytes { bytes += $0 }
     }
 }
 
@@ -94,10 +88,10 @@ struct WireReader {
     mutating func words<Word: RingWord>(limit: Int) throws(Malformed) -> [Word] {
         let count = Int(try u32())
         guard count <= limit else { throw Malformed(description: "a vector of \(count) words exceeds its limit of \(limit)") }
-        let size = MemoryLayout<Word>.size
-        let slice = try take(count * size)
-        return slice.withUnsafeBytes { buffer in
-            (0..<count).map { Word(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * size, as: Word.self)) }
+        let slice = try take(count * MemoryLayout<Word>.size)
+        return [Word](unsafeUninitializedCapacity: count) { buffer, initialized in
+            slice.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            initialized = count
         }
     }
 
