@@ -26,11 +26,13 @@ demo: build
 	$(RELEASE_BIN) keygen --out .build/demo/identity.key --force
 	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/ring-4.json --keys-dir .build/demo/keys --force
 	$(RELEASE_BIN) topology check .build/demo/ring-4.json
+	$(RELEASE_BIN) simulate --peers 10 --dimension 100000 --drop 0.2 --rounds 3
 
 ## bench: measured figures, written to benchmarks/results/
 bench: build
 	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
 	$(RELEASE_BIN) bench transport --out benchmarks/results/transport.md
+	$(RELEASE_BIN) bench aggregation --out benchmarks/results/aggregation.md
 
 clean:
 	rm -rf .build

@@ -50,10 +50,7 @@ public enum TransportBenchmark {
     /// Seconds to move `byteCount` bytes as 16 MiB messages from one transport to its neighbour.
     public static func channelSeconds(byteCount: Int) async throws -> Double {
         let keys = [IdentityKey(), IdentityKey()]
-        let ports = try (0..<2).map { _ in try Socket.listen(on: PeerAddress(host: "127.0.0.1", port: 0)) }.map { socket in
-            defer { socket.close() }
-            return socket.localPort
-        }
+        let ports = try LoopbackPorts.free(2)
         let peers = (0..<2).map {
             Topology.Peer(id: "bench-\($0 + 1)", address: PeerAddress(host: "127.0.0.1", port: ports[$0]), status: nil, key: keys[$0].publicKey)
         }

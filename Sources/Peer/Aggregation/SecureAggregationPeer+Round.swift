@@ -38,7 +38,7 @@ extension SecureAggregationPeer {
         let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
         var context = RoundContext(round: round, coordinator: coordinator)
         var times: [RoundOutcome.PhaseTime] = []
-        let startMask = maskBytes
+        let startMask = maskBytes, startCompute = computeSeconds
         func phase(_ name: String, _ body: () async throws -> Void) async throws {
             await onPhase(name)
             if isStopped { throw Abort(reason: .stopped) }
@@ -57,7 +57,7 @@ extension SecureAggregationPeer {
             var masked: [Word] = []
             try await phase("masked-input") {
                 let frozen = context
-                masked = try await ComputePool.shared.run {
+                masked = try await compute {
                     try self.maskedInput(frozen, input: input, weight: weight, maskKeys: maskKeys, selfMaskSeed: selfMaskSeed)
                 }
             }
@@ -67,12 +67,13 @@ extension SecureAggregationPeer {
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
                                 contributors: context.total!.contributors, dropped: context.total!.dropped, average: result.average,
                                 sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, phaseTimes: times,
-                                maskBytesExpanded: maskBytes - startMask)
+                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch let abort as Abort {
             log("round \(round) aborted: \(abort.reason)")
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: abort.reason,
                                 contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
-                                sumBytes: nil, totalWeight: nil, phaseTimes: times, maskBytesExpanded: maskBytes - startMask)
+                                sumBytes: nil, totalWeight: nil, phaseTimes: times, maskBytesExpanded: maskBytes - startMask,
+                                computeSeconds: computeSeconds - startCompute)
         } catch {
             preconditionFailure("unexpected error in round \(round): \(error)")
         }
@@ -489,15 +490,18 @@ extension SecureAggregationPeer {
             }
         }
         let masked = sum, threads = configuration.maskThreads, pairMasks = pairwise
-        sum = try await ComputePool.shared.run {
+        sum = try await compute {
             var sum = masked
             for seed in seeds { try MaskGenerator(seed: seed).apply(.subtract, to: &sum, threadCount: threads) }
             for (secret, sign) in pairMasks { try MaskGenerator(seed: secret).apply(sign, to: &sum, threadCount: threads) }
             return sum
         }
         countMask(words: sum.count * (seeds.count + pairMasks.count))
-        let weight = codec.decode(sum[sum.count - 1])
-        let average = sum.dropLast().map { Float(codec.decode($0) / weight) }
+        let codec = self.codec, unmasked = sum
+        let (average, weight) = try await compute { () -> ([Float], Double) in
+            let weight = codec.decode(unmasked[unmasked.count - 1])
+            return (unmasked.dropLast().map { Float(codec.decode($0) / weight) }, weight)
+        }
         return (sum, average, weight)
     }
 }

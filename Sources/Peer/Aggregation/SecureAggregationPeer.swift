@@ -47,6 +47,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         /// went to dies first.
         var ownPiece: [UInt64: RoundMessage<Word>.PartialSum] = [:]
         var maskBytes = 0
+        var computeSeconds = 0.0
         /// Messages refused, for tests and logs.
         var refusals: [String] = []
     }
@@ -226,6 +227,20 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     }
 
     var maskBytes: Int { state.withLock { $0.maskBytes } }
+
+    var computeSeconds: Double { state.withLock { $0.computeSeconds } }
+
+    /// Runs `work` on a compute thread, adding its duration to `computeSeconds`.
+    func compute<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        let (result, seconds) = try await ComputePool.shared.run {
+            let start = ContinuousClock.now
+            let result = try work()
+            let elapsed = ContinuousClock.now - start
+            return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        state.withLock { $0.computeSeconds += seconds }
+        return result
+    }
 
     static func wordBytes(_ words: [Word]) -> [UInt8] {
         words.withUnsafeBytes { Array($0) } // little-endian hosts only (x86_64, arm64)
