@@ -7,6 +7,11 @@ public struct EncodingReport: Equatable, Sendable {
     public var clippedCount: Int
     /// The largest magnitude among the inputs, before clipping.
     public var largestMagnitude: Float
+
+    @inlinable public init(clippedCount: Int, largestMagnitude: Float) {
+        self.clippedCount = clippedCount
+        self.largestMagnitude = largestMagnitude
+    }
 }
 
 /// Fixed-point encoding of Float vectors into the ring Z/2^bits (`Word` = `UInt32` or `UInt64`).
@@ -76,17 +81,18 @@ public struct FixedPoint<Word: RingWord>: Sendable {
 
     // MARK: - Encoding
 
-    /// Encodes `values` into `output` (same count), rounding to nearest.
+    /// Encodes `values` into `output` (same count), rounding to nearest. Inlinable, so that it is
+    /// specialised for the word type where it is called (it runs over every model value).
     /// - Throws: `CryptoError.nonFiniteValue` for NaN or infinity.
-    public func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>) throws(CryptoError) -> EncodingReport {
+    @inlinable public func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>) throws(CryptoError) -> EncodingReport {
         try encode(values, into: output) { ($0 * scale).rounded(.toNearestOrAwayFromZero) }
     }
 
     /// Encodes `values` into `output` (same count) with stochastic rounding: x*scale rounds up
     /// with probability equal to its fractional part, drawn from `generator`.
     /// - Throws: `CryptoError.nonFiniteValue` for NaN or infinity.
-    public func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>,
-                       using generator: inout some RandomNumberGenerator) throws(CryptoError) -> EncodingReport {
+    @inlinable public func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>,
+                                  using generator: inout some RandomNumberGenerator) throws(CryptoError) -> EncodingReport {
         try encode(values, into: output) { ($0 * scale + Double.random(in: 0..<1, using: &generator)).rounded(.down) }
     }
 
@@ -99,8 +105,8 @@ public struct FixedPoint<Word: RingWord>: Sendable {
         return (words, report)
     }
 
-    private func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>,
-                        rounding: (Double) -> Double) throws(CryptoError) -> EncodingReport {
+    @inlinable func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>,
+                           rounding: (Double) -> Double) throws(CryptoError) -> EncodingReport {
         precondition(values.count == output.count, "encode needs an output as long as its input")
         var report = EncodingReport(clippedCount: 0, largestMagnitude: 0)
         let limit = Double(maximumEncodedMagnitude)

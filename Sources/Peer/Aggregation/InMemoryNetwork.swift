@@ -60,7 +60,12 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
             }
             return state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) }
         }
-        for peer in recipients { await peer.receive(bytes, from: id) }
+        // Decoded once: every recipient shares the same storage.
+        guard let message = try? RoundMessage<Word>.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
+            for peer in recipients { await peer.receive(bytes, from: id) }
+            return
+        }
+        for peer in recipients { await peer.receive(message, bytes: bytes, from: id) }
     }
 
     fileprivate func send(_ bytes: [UInt8], from id: String, to target: String) async -> Bool {

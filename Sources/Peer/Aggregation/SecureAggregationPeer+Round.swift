@@ -32,10 +32,10 @@ extension SecureAggregationPeer {
     /// - Parameter onPhase: called as each phase starts (the simulation drops peers there).
     public func runRound(_ round: UInt64, input: [Float], weight: Double,
                          onPhase: @Sendable (String) async -> Void = { _ in }) async -> RoundOutcome {
-        begin(round: round)
-        mailbox.discard(before: round)
         let live = topology.peers.map(\.id).filter { $0 == id || network.isLive($0) }
         let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
+        begin(round: round, coordinator: coordinator)
+        mailbox.discard(before: round)
         var context = RoundContext(round: round, coordinator: coordinator)
         var times: [RoundOutcome.PhaseTime] = []
         let startMask = maskBytes, startCompute = computeSeconds

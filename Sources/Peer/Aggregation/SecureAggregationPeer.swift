@@ -39,6 +39,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var stopped = false
         /// The round in progress; messages of other rounds than it and the next are refused.
         var currentRound: UInt64 = 0
+        /// The coordinator of the round in progress.
+        var coordinator: String?
         /// Rounds in which this peer already sent its own partial sum up, and to whom.
         var sentUp: [UInt64: String] = [:]
         /// The aggregation tree of each round, once known.
@@ -103,6 +105,13 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             refuse("malformed message from \(from): \(error)")
             return
         }
+        await receive(message, bytes: bytes, from: from)
+    }
+
+    /// Hands over a message already decoded from `bytes` (the in-memory network decodes a
+    /// broadcast once for all its recipients, which then share its storage).
+    func receive(_ message: RoundMessage<Word>, bytes: [UInt8], from: String) async {
+        guard !isStopped else { return }
         if let round = message.round {
             let current = state.withLock { $0.currentRound }
             guard round >= current, round <= current + 1 else {
@@ -157,6 +166,10 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
             await store(content: bytes, round: bundle.round)
+            // Only the coordinator needs every bundle; others keep those holding their shares
+            // (the content store still serves every bundle to pulls).
+            let coordinator = state.withLock { $0.currentRound == bundle.round ? $0.coordinator : nil }
+            if let coordinator, coordinator != id, bundle.owner != id, !bundle.holders.contains(id) { return }
         default:
             break
         }
@@ -259,9 +272,10 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     }
 
     /// Starts `round`: forgets content and bookkeeping of the rounds before it.
-    func begin(round: UInt64) {
+    func begin(round: UInt64, coordinator: String) {
         state.withLock { state in
             state.currentRound = round
+            state.coordinator = coordinator
             state.content = state.content.filter { $0.key + 1 >= round }
             state.sentUp = state.sentUp.filter { $0.key >= round }
             state.trees = state.trees.filter { $0.key >= round }
