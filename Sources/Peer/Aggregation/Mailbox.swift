@@ -26,6 +26,7 @@ final class Mailbox<Word: RingWord>: Sendable {
         var buckets: [RoundMessage<Word>.Kind: [Envelope]] = [:]
         var waiters: [Int: Waiter] = [:]
         var nextKey = 0
+        var pokes = 0
     }
 
     private let state = Mutex(State())
@@ -46,6 +47,7 @@ final class Mailbox<Word: RingWord>: Sendable {
     func poke() {
         let all = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             defer { state.waiters = [:] }
+            state.pokes += 1
             return state.waiters.values.map(\.continuation)
         }
         for continuation in all { continuation.resume() }
@@ -63,8 +65,13 @@ final class Mailbox<Word: RingWord>: Sendable {
         }
     }
 
-    /// Returns when more than `beyond` messages of `kind` are there, on a poke, or at `deadline`.
-    func waitForChange(_ kind: RoundMessage<Word>.Kind, beyond: Int, until deadline: ContinuousClock.Instant) async {
+    /// How many pokes so far: a caller reads it before checking its condition and passes it to
+    /// `waitForChange`, so that a poke between the check and the wait is not lost.
+    var pokeCount: Int { state.withLock { $0.pokes } }
+
+    /// Returns when more than `beyond` messages of `kind` are there, on a poke after the
+    /// caller's `pokes` snapshot, or at `deadline`.
+    func waitForChange(_ kind: RoundMessage<Word>.Kind, beyond: Int, pokes: Int, until deadline: ContinuousClock.Instant) async {
         let key = state.withLock { state -> Int in state.nextKey += 1; return state.nextKey }
         let timer = Task {
             try await Task.sleep(until: deadline, clock: .continuous)
@@ -73,7 +80,7 @@ final class Mailbox<Word: RingWord>: Sendable {
         defer { timer.cancel() }
         await withCheckedContinuation { continuation in
             let immediate = state.withLock { state -> Bool in
-                if (state.buckets[kind]?.count ?? 0) > beyond { return true }
+                if (state.buckets[kind]?.count ?? 0) > beyond || state.pokes > pokes { return true }
                 state.waiters[key] = Waiter(kind: kind, beyond: beyond, continuation: continuation)
                 return false
             }

@@ -90,11 +90,12 @@ extension SecureAggregationPeer {
                          _ process: (Envelope) async -> Void, done: () -> Bool) async -> Int {
         var seen = 0
         while true {
+            let pokes = mailbox.pokeCount
             let all = mailbox.messages(kind)
             for envelope in all[seen...] where envelope.round == round { await process(envelope) }
             seen = all.count
             if done() || isStopped || ContinuousClock.now >= deadline { return seen }
-            await mailbox.waitForChange(kind, beyond: seen, until: deadline)
+            await mailbox.waitForChange(kind, beyond: seen, pokes: pokes, until: deadline)
         }
     }
 
@@ -261,6 +262,7 @@ extension SecureAggregationPeer {
         var asked = false
         let until = deadline(), patience = ContinuousClock.now + configuration.phaseTimeout / 4
         while true {
+            let pokes = mailbox.pokeCount
             let all = mailbox.messages(kind)
             if let found = find(all[seen...]) { return found }
             seen = all.count
@@ -268,12 +270,10 @@ extension SecureAggregationPeer {
             let waitingForSender = awaitFrom.map(network.isLive) == true && ContinuousClock.now < patience
             if !asked && !waitingForSender {
                 asked = true
-                for neighbour in topology.neighbours[id] ?? [] where network.isLive(neighbour) {
-                    _ = await network.send(Message.pullRequest(hash: hash).encoded, to: neighbour)
-                }
+                if markPulled(hash) { await requestPull(hash) }
                 continue
             }
-            await mailbox.waitForChange(kind, beyond: seen, until: asked ? until : min(until, patience))
+            await mailbox.waitForChange(kind, beyond: seen, pokes: pokes, until: asked ? until : min(until, patience))
         }
     }
 

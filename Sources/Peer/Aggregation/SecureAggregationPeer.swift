@@ -32,6 +32,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var content: [UInt64: [[UInt8]: [UInt8]]] = [:]
         /// Pull requests for content not here yet: answered when it arrives.
         var pendingPulls: [[UInt8]: Set<String>] = [:]
+        /// Hashes this peer has itself asked its neighbours for.
+        var forwardedPulls: Set<[UInt8]> = []
         /// The Total accepted per round (its hash); others are refused.
         var acceptedTotals: [UInt64: [UInt8]] = [:]
         /// What this peer revealed per round: owner -> kind. Never both kinds for one owner.
@@ -121,12 +123,17 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         }
         switch message {
         case .pullRequest(let hash):
-            let content = state.withLock { state -> [UInt8]? in
-                if let found = state.content.values.lazy.compactMap({ $0[hash] }).first { return found }
-                if state.pendingPulls.count < 1024 { state.pendingPulls[hash, default: []].insert(from) }
-                return nil
+            // Answer now if the content is here; otherwise remember the requester and, once per
+            // hash, ask the other neighbours in turn, so the request spreads until it reaches a
+            // peer that has the content and the answer flows back.
+            let (content, askOthers) = state.withLock { state -> ([UInt8]?, Bool) in
+                if let found = state.content.values.lazy.compactMap({ $0[hash] }).first { return (found, false) }
+                guard state.pendingPulls.count < 1024 else { return (nil, false) }
+                state.pendingPulls[hash, default: []].insert(from)
+                return (nil, state.forwardedPulls.insert(hash).inserted)
             }
             if let content { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: content).encoded, to: from) }
+            if askOthers { await requestPull(hash, except: from) }
             return
         case .pullResponse(let content):
             // Served content is re-decoded and posted as if it came from its origin; what it
@@ -261,6 +268,18 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
 
     // MARK: - Shared state used by the round
 
+    /// Asks every live neighbour but `except` for the content with `hash` (once per hash).
+    func requestPull(_ hash: [UInt8], except: String? = nil) async {
+        for neighbour in topology.neighbours[id] ?? [] where neighbour != except && network.isLive(neighbour) {
+            _ = await network.send(RoundMessage<Word>.pullRequest(hash: hash).encoded, to: neighbour)
+        }
+    }
+
+    /// Marks `hash` as asked for by this peer; false if it already was.
+    func markPulled(_ hash: [UInt8]) -> Bool {
+        state.withLock { $0.forwardedPulls.insert(hash).inserted }
+    }
+
     /// Keeps `bytes` to serve pulls by their BLAKE2b-256 hash, and answers pulls waiting for it.
     func store(content bytes: [UInt8], round: UInt64) async {
         let hash = Blake2b.hash(bytes)
@@ -281,6 +300,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             state.trees = state.trees.filter { $0.key >= round }
             state.ownPiece = state.ownPiece.filter { $0.key >= round }
             state.pendingPulls = [:]
+            state.forwardedPulls = []
         }
     }
 

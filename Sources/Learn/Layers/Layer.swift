@@ -1,0 +1,31 @@
+/// A trainable parameter or a buffer of a layer, named as in torchvision's state_dict.
+public final class Parameter {
+    /// The dotted name, e.g. "layer1.0.conv1.weight".
+    public let name: String
+    public var value: Tensor
+    /// The gradient accumulated by `backward`; zeroed by the optimiser.
+    public var gradient: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        gradient = Tensor(shape: value.shape)
+    }
+
+    /// Sets the gradient to zero.
+    public func zeroGradient() {
+        for i in gradient.values.indices { gradient.values[i] = 0 }
+    }
+}
+
+/// A layer with an explicit backward pass: `forward` caches what `backward` needs, `backward`
+/// accumulates parameter gradients and returns the gradient with respect to its input.
+public protocol Layer: AnyObject {
+    /// The output for `input`; `training` selects batch statistics and caching.
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    /// The gradient with respect to the last forward's input, given the gradient with respect
+    /// to its output; adds to the parameters' gradients.
+    func backward(_ outputGradient: Tensor) -> Tensor
+    /// The trainable parameters, in state_dict order.
+    var parameters: [Parameter] { get }
+}
