@@ -73,7 +73,7 @@ enum BenchCommand {
                                                                               threshold: nil, ringBits: nil)
                 var simulation = Simulation.Request(topology: topology, identities: identities, dimension: 100_000)
                 simulation.dropFraction = 0.1
-                simulation.phaseTimeout = .seconds(600)
+                simulation.phaseTimeout = .seconds(60)
                 progress("simulating \(count) peers, regular:\(degree)")
                 let report = try await Simulation.run(simulation, progress: progress)[0]
                 func phase(_ name: String) -> String { report.phaseSeconds.first { $0.phase == name }.map { String(format: "%.2f s", $0.seconds) } ?? "-" }

@@ -101,3 +101,70 @@ import Testing
         #expect(layer.backward(Tensor(shape: [4], values: [5, 6, 7, 8])).values == [0, 6, 0, 8])
     }
 }
+
+@Suite struct BatchNormTests {
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+    }
+
+    /// Float64 training-mode batch norm of `x` ([N, C, H, W]) with γ and β.
+    func reference(_ x: [Double], _ gamma: [Double], _ beta: [Double], batch: Int, channels: Int, plane: Int) -> [Double] {
+        var y = x
+        for c in 0..<channels {
+            var values: [Double] = []
+            for n in 0..<batch { values += x[((n * channels + c) * plane)..<((n * channels + c + 1) * plane)] }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+            for n in 0..<batch {
+                for i in ((n * channels + c) * plane)..<((n * channels + c + 1) * plane) {
+                    y[i] = gamma[c] * (x[i] - mean) / (variance + 1e-5).squareRoot() + beta[c]
+                }
+            }
+        }
+        return y
+    }
+
+    @Test func trainingModeGradientsMatchFiniteDifferences() {
+        let (batch, channels, h, w) = (3, 2, 3, 4)
+        let plane = h * w
+        let layer = BatchNorm2d(name: "bn", channels: channels)
+        layer.weight.value.values = [1.5, -0.5]
+        layer.bias.value.values = [0.2, 0.1]
+        let input = Tensor(shape: [batch, channels, h, w], values: random(batch * channels * plane, seed: 8))
+        let output = layer.forward(input, training: true)
+        let r = random(output.count, seed: 9)
+        let x = input.values.map(Double.init), gamma = [1.5, -0.5], beta = [0.2, 0.1]
+        for (a, b) in zip(output.values, reference(x, gamma, beta, batch: batch, channels: channels, plane: plane)) {
+            #expect(abs(Double(a) - b) < 1e-4)
+        }
+        let inputGradient = layer.backward(Tensor(shape: output.shape, values: r))
+        func loss(_ x: [Double], _ g: [Double], _ b: [Double]) -> Double {
+            zip(reference(x, g, b, batch: batch, channels: channels, plane: plane), r).reduce(0) { $0 + $1.0 * Double($1.1) }
+        }
+        let e = 1e-4
+        for i in x.indices {
+            var p = x, m = x; p[i] += e; m[i] -= e
+            let numeric = (loss(p, gamma, beta) - loss(m, gamma, beta)) / (2 * e)
+            #expect(abs(Double(inputGradient.values[i]) - numeric) < 2e-3, "dX[\(i)]")
+        }
+        for c in 0..<channels {
+            var p = gamma, m = gamma; p[c] += e; m[c] -= e
+            #expect(abs(Double(layer.weight.gradient.values[c]) - (loss(x, p, beta) - loss(x, m, beta)) / (2 * e)) < 2e-3)
+            var pb = beta, mb = beta; pb[c] += e; mb[c] -= e
+            #expect(abs(Double(layer.bias.gradient.values[c]) - (loss(x, gamma, pb) - loss(x, gamma, mb)) / (2 * e)) < 2e-3)
+        }
+    }
+
+    @Test func runningStatisticsFollowPyTorch() {
+        let layer = BatchNorm2d(name: "bn", channels: 1)
+        // Values 1...4: mean 2.5, biased variance 1.25, unbiased 5/3.
+        _ = layer.forward(Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]), training: true)
+        #expect(abs(layer.runningMean.values[0] - 0.25) < 1e-6)
+        #expect(abs(layer.runningVariance.values[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)
+        #expect(layer.batchesTracked == 1)
+        // Eval mode normalises with the running statistics.
+        let evaluated = layer.forward(Tensor(shape: [1, 1, 1, 1], values: [0.25]), training: false)
+        #expect(abs(evaluated.values[0]) < 1e-6)
+    }
+}

@@ -138,9 +138,11 @@ public enum Simulation {
             let contributors = reference.contributors
             let weights = contributors.map { Float(min(max(data[$0]!.weight, 0), 1)) }
             let totalWeight = weights.reduce(0, +)
-            // Each encoded value is within half a step; the sums of n of them within n half-steps.
-            let step = codec.roundingErrorBound(stochastic: false)
-            bound = Double(contributors.count) * step * (1 + 1 / Double(totalWeight)) / Double(totalWeight) * 2 + 1e-6
+            // Numerator and weight sums are each within n half-steps e of the exact sums N and W,
+            // so |N'/W' - N/W| <= n e (1 + |N/W|) / (W - n e), with |N/W| <= 1 for inputs in
+            // [-1, 1]; 1e-6 covers Float32 products and the final conversion.
+            let spread = Double(contributors.count) * codec.roundingErrorBound(stochastic: false)
+            bound = 2 * spread / (Double(totalWeight) - spread) + 1e-6
             for index in average.indices {
                 var numerator = 0.0
                 for (contributor, weight) in zip(contributors, weights) { numerator += Double(data[contributor]!.input[index] * weight) }
