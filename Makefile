@@ -26,7 +26,7 @@ demo: build
 	$(RELEASE_BIN) keygen --out .build/demo/identity.key --force
 	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/ring-4.json --keys-dir .build/demo/keys --force
 	$(RELEASE_BIN) topology check .build/demo/ring-4.json
-	$(RELEASE_BIN) simulate --peers 10 --dimension 100000 --drop 0.2 --rounds 3
+	$(RELEASE_BIN) simulate --peers 10 --dimension 100000 --drop 0.2 --rounds 2
 
 ## bench: measured figures, written to benchmarks/results/
 bench: build
