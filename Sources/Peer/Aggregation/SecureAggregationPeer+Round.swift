@@ -351,8 +351,10 @@ extension SecureAggregationPeer {
             heardChildren.insert(envelope.from)
             if isRoot && piece.separate { separatePieces.append((pieceSet, piece.words)) }
         }, done: {
-            isRoot ? members.allSatisfy { contributors.contains($0) || !network.isLive($0) }
-                : children.allSatisfy { heardChildren.contains($0) || !network.isLive($0) }
+            guard isRoot else { return children.allSatisfy { heardChildren.contains($0) || !network.isLive($0) } }
+            // Wait for every live member that still has a live path to the root.
+            let reachable = RoundStructure.Tree(topology: topology, members: members.filter(network.isLive), root: id).depth
+            return members.allSatisfy { contributors.contains($0) || reachable[$0] == nil }
         })
         if isStopped { throw Abort(reason: .stopped) }
         let ordered = contributors.sorted(by: KeyAgreement.precedes)
@@ -366,9 +368,8 @@ extension SecureAggregationPeer {
             }
             return
         }
-        guard ordered.count >= threshold else {
-            throw Abort(reason: .tooFew(what: "contributors", count: ordered.count, threshold: threshold))
-        }
+        // Below the threshold the Total still goes out, so that every peer stops at once
+        // (nobody reveals anything for a Total with fewer than t contributors).
         let dropped = context.survivors.filter { !contributors.contains($0) }
         let sumMessage = Message.sum(round: round, words: sum)
         let sumHash = Blake2b.hash(sumMessage.encoded)
@@ -378,6 +379,7 @@ extension SecureAggregationPeer {
         context.sum = sum
         await store(content: sumMessage.encoded, round: round)
         await broadcast(.total(total))
+        guard ordered.count >= threshold else { return }
         for child in children where network.isLive(child) { _ = await network.send(sumMessage.encoded, to: child) }
     }
 
