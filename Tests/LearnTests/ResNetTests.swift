@@ -1,0 +1,38 @@
+import Crypto
+import Testing
+@testable import Learn
+
+@Suite struct ResNetTests {
+    @Test func resNet18ForOneChannelAndOneLogitHasTorchvisionsShape() {
+        var generator = SeededGenerator(seed: 1)
+        let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+        let parameters = model.parameters
+        #expect(parameters.reduce(0) { $0 + $1.value.count } == 11_170_753)
+        #expect(parameters.first?.name == "conv1.weight" && parameters.first?.value.shape == [64, 1, 7, 7])
+        #expect(parameters.last?.name == "fc.bias" && parameters.last?.value.shape == [1])
+        let downsample = parameters.first { $0.name == "layer4.0.downsample.0.weight" }
+        #expect(downsample?.value.shape == [512, 256, 1, 1])
+        let firstStageDownsamples = parameters.filter { $0.name.hasPrefix("layer1.0.downsample") }
+        #expect(firstStageDownsamples.isEmpty)
+        #expect(model.batchNorms.count == 20)
+        // Kaiming normal, fan out: conv1's standard deviation is sqrt(2 / (64 * 49)).
+        let weights = parameters[0].value.values
+        let deviation = (weights.reduce(0) { $0 + Double($1 * $1) } / Double(weights.count)).squareRoot()
+        #expect(abs(deviation - (2.0 / 3136).squareRoot()) < 0.003)
+    }
+
+    @Test func forwardAndBackwardKeepShapes() {
+        var generator = SeededGenerator(seed: 2)
+        let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+        let input = Tensor(shape: [2, 1, 32, 32], values: (0..<2048).map { _ in Float.random(in: 0...1, using: &generator) })
+        let logits = model.forward(input, training: true)
+        #expect(logits.shape == [2, 1])
+        let finite = logits.values.allSatisfy { $0.isFinite }
+        #expect(finite)
+        let inputGradient = model.backward(Tensor(shape: [2, 1], values: [1, -1]))
+        #expect(inputGradient.shape == input.shape)
+        let finiteGradients = model.parameters.allSatisfy { $0.gradient.values.allSatisfy { $0.isFinite } }
+        #expect(finiteGradients)
+        #expect(model.parameters.last!.gradient.values == [0]) // d(l1 - l2)/d bias
+    }
+}
