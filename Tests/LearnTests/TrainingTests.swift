@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Learn
+
+@Suite struct SGDTests {
+    /// Two steps by hand, with PyTorch's rule (momentum 0.9, weight decay 0.1, Nesterov).
+    @Test func updatesFollowPyTorch() {
+        let parameter = Parameter(name: "w", value: Tensor(shape: [1], values: [1]))
+        let sgd = SGD(learningRate: 0.5, momentum: 0.9, weightDecay: 0.1, nesterov: true)
+        parameter.gradient.values = [2]
+        sgd.step([parameter])
+        // g = 2 + 0.1 = 2.1; b = 2.1; g' = 2.1 + 0.9 * 2.1 = 3.99; p = 1 - 0.5 * 3.99
+        #expect(abs(parameter.value.values[0] - (1 - 0.5 * 3.99)) < 1e-6)
+        #expect(parameter.gradient.values == [0])
+        parameter.gradient.values = [1]
+        sgd.step([parameter])
+        let p1: Float = 1 - 0.5 * 3.99, g: Float = 1 + 0.1 * p1, b: Float = 0.9 * 2.1 + g
+        #expect(abs(parameter.value.values[0] - (p1 - 0.5 * (g + 0.9 * b))) < 1e-6)
+    }
+}
+
+@Suite struct ToyTrainingTests {
+    /// Bright blob somewhere (label 1) or none (label 0), on noise: 16x16 images.
+    func batch(_ count: Int, using generator: inout SeededGenerator) -> (Tensor, [Float]) {
+        var values: [Float] = [], labels: [Float] = []
+        for _ in 0..<count {
+            let positive = Bool.random(using: &generator)
+            let (cy, cx) = (Float.random(in: 4...11, using: &generator), Float.random(in: 4...11, using: &generator))
+            for y in 0..<16 {
+                for x in 0..<16 {
+                    var value = Float.random(in: 0...0.3, using: &generator)
+                    if positive {
+                        let d2 = (Float(y) - cy) * (Float(y) - cy) + (Float(x) - cx) * (Float(x) - cx)
+                        value += exp(-d2 / 6)
+                    }
+                    values.append(value)
+                }
+            }
+            labels.append(positive ? 1 : 0)
+        }
+        return (Tensor(shape: [count, 1, 16, 16], values: values), labels)
+    }
+
+    @Test func smallCNNLearnsBrightVersusDark() {
+        var generator = SeededGenerator(seed: 3)
+        let model = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
+        let sgd = SGD(learningRate: 0.1, momentum: 0.9)
+        let loss = FocalLoss(gamma: 0, alpha: 0.5)
+        var first = 0.0, last = 0.0
+        for step in 0..<40 {
+            let (images, labels) = batch(16, using: &generator)
+            let logits = model.forward(images, training: true)
+            let (value, gradient) = loss.lossAndGradient(logits: logits.values, labels: labels)
+            if step == 0 { first = value }
+            last = value
+            _ = model.backward(Tensor(shape: logits.shape, values: gradient))
+            sgd.step(model.parameters)
+        }
+        #expect(last < first / 2)
+        let (images, labels) = batch(128, using: &generator)
+        let logits = model.forward(images, training: false)
+        let correct = zip(logits.values, labels).filter { ($0 > 0) == ($1 > 0.5) }.count
+        #expect(correct >= 122, "accuracy \(correct)/128")
+    }
+}
