@@ -24,7 +24,7 @@ let package = Package(
         .testTarget(name: "LearnTests", dependencies: ["Learn", "Crypto"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip"]),
         .testTarget(name: "PeerTests", dependencies: ["Peer"]),
-        .testTarget(name: "PeerCommandTests", dependencies: ["PeerCommand", "Gossip", "Crypto"]),
+        .testTarget(name: "PeerCommandTests", dependencies: ["PeerCommand", "Gossip", "Crypto", "Learn"]),
     ]
 )
 

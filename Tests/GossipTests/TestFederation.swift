@@ -21,7 +21,7 @@ final class TestFederation: Sendable {
         configuration.suspectTimeout = .seconds(3)
         configuration.reconnectBaseDelay = .milliseconds(20)
         configuration.reconnectMaximumDelay = .milliseconds(300)
-        configuration.handshakeTimeout = .seconds(2)
+        configuration.handshakeTimeout = .seconds(10)
         return configuration
     }
 
@@ -81,7 +81,7 @@ final class TestFederation: Sendable {
     }
 
     /// Waits until every link of the topology is connected on both ends.
-    func waitUntilConnected(timeout: Duration = .seconds(10)) async -> Bool {
+    func waitUntilConnected(timeout: Duration = .seconds(30)) async -> Bool {
         for peer in topology.peers {
             let expected = topology.neighbours[peer.id] ?? []
             let ok = await events[peer.id]!.wait(timeout: timeout) { events in

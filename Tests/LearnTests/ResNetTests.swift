@@ -15,6 +15,10 @@ import Testing
         let firstStageDownsamples = parameters.filter { $0.name.hasPrefix("layer1.0.downsample") }
         #expect(firstStageDownsamples.isEmpty)
         #expect(model.batchNorms.count == 20)
+        let state = model.stateDict
+        #expect(state.count == 122) // torchvision's resnet18 state_dict: 20 convs, 20 x 5 batch norm entries, fc
+        #expect(state.prefix(7).map(\.name) == ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var",
+                                                 "bn1.num_batches_tracked", "layer1.0.conv1.weight"])
         // Kaiming normal, fan out: conv1's standard deviation is sqrt(2 / (64 * 49)).
         let weights = parameters[0].value.values
         let deviation = (weights.reduce(0) { $0 + Double($1 * $1) } / Double(weights.count)).squareRoot()

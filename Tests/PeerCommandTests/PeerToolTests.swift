@@ -1,5 +1,6 @@
 import Crypto
 import Gossip
+import Learn
 import Foundation
 import Peer
 import Testing
@@ -148,5 +149,27 @@ import Testing
             let result = try PeerProcess.run(["topology", "check", root.path + "/topologies/" + example])
             #expect(result.status == 0, "\(example): \(result.standardError)")
         }
+    }
+}
+
+/// `peer model init` as a user runs it.
+@Suite struct ModelCommandTests {
+    @Test func initWritesACheckpointThatReadsBack() throws {
+        let path = NSTemporaryDirectory() + "model-\(UUID().uuidString).safetensors"
+        let result = try PeerProcess.run(["model", "init", "--model", "small-cnn", "--seed", "3", "--out", path, "--json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        #expect(json?["parameters"] as? Int == 1289)
+        let entries = try SafetensorsReader.read(contentsOf: path)
+        #expect(entries.count == 14)
+        #expect(entries.last?.name == "classifier.bias")
+        // The same seed gives the same bytes; another seed does not.
+        let again = NSTemporaryDirectory() + "model-\(UUID().uuidString).safetensors"
+        _ = try PeerProcess.run(["model", "init", "--model", "small-cnn", "--seed", "3", "--out", again])
+        #expect(FileManager.default.contents(atPath: path) == FileManager.default.contents(atPath: again))
+        let refused = try PeerProcess.run(["model", "init", "--model", "small-cnn", "--seed", "4", "--out", path])
+        #expect(refused.status == 1 && refused.standardError.contains("already exists"))
+        let unknown = try PeerProcess.run(["model", "init", "--model", "vgg", "--seed", "1", "--out", path])
+        #expect(unknown.status == 64)
     }
 }

@@ -4,17 +4,36 @@ internal import Foundation
 /// tensor's dtype, shape and byte range, then the little-endian data. Written atomically
 /// (temporary file, fsync, rename).
 public enum SafetensorsWriter {
-    /// A named float32 tensor.
+    /// A named tensor: float32 values, or int64 ones (num_batches_tracked).
     public struct Tensor: Sendable {
         public let name: String
         public let shape: [Int]
-        public let values: [Float]
+        public let values: SafetensorsReader.Values
 
         public init(name: String, shape: [Int], values: [Float]) {
             precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not hold \(values.count) values")
             self.name = name
             self.shape = shape
-            self.values = values
+            self.values = .float32(values)
+        }
+
+        public init(name: String, shape: [Int], integers: [Int64]) {
+            precondition(shape.reduce(1, *) == integers.count, "shape \(shape) does not hold \(integers.count) values")
+            self.name = name
+            self.shape = shape
+            values = .int64(integers)
+        }
+
+        var byteCount: Int {
+            switch values {
+            case .float32(let v): return v.count * 4
+            case .int64(let v): return v.count * 8
+            }
+        }
+
+        var dtype: String {
+            if case .int64 = values { return "I64" }
+            return "F32"
         }
     }
 
@@ -23,8 +42,8 @@ public enum SafetensorsWriter {
         var offset = 0
         var entries: [String] = []
         for tensor in tensors {
-            let end = offset + tensor.values.count * 4
-            entries.append("\(quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            let end = offset + tensor.byteCount
+            entries.append("\(quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -33,8 +52,11 @@ public enum SafetensorsWriter {
         bytes.reserveCapacity(8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
         bytes += header
-        for tensor in tensors {
-            tensor.values.withUnsafeBytes { bytes += $0 } // x86_64 and arm64 are little endian
+        for tensor in tensors { // x86_64 and arm64 are little endian
+            switch tensor.values {
+            case .float32(let values): values.withUnsafeBytes { bytes += $0 }
+            case .int64(let values): values.withUnsafeBytes { bytes += $0 }
+            }
         }
         return bytes
     }

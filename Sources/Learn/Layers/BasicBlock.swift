@@ -28,6 +28,11 @@ public final class BasicBlock: Layer {
             + (downsample.map { $0.conv.parameters + $0.bn.parameters } ?? [])
     }
 
+    public var stateDict: [SafetensorsWriter.Tensor] {
+        conv1.stateDict + bn1.stateDict + conv2.stateDict + bn2.stateDict
+            + (downsample.map { $0.conv.stateDict + $0.bn.stateDict } ?? [])
+    }
+
     /// The batch norm layers, in state_dict order (their buffers follow their parameters there).
     var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
 

@@ -27,6 +27,16 @@ public final class BatchNorm2d: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// weight, bias, running_mean, running_var, num_batches_tracked.
+    public var stateDict: [SafetensorsWriter.Tensor] {
+        let prefix = String(weight.name.dropLast(".weight".count))
+        return [.init(name: weight.name, shape: [channels], values: weight.value.values),
+                .init(name: bias.name, shape: [channels], values: bias.value.values),
+                .init(name: prefix + ".running_mean", shape: [channels], values: runningMean.values),
+                .init(name: prefix + ".running_var", shape: [channels], values: runningVariance.values),
+                .init(name: prefix + ".num_batches_tracked", shape: [], integers: [batchesTracked])]
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(input.shape.count == 4 && input.shape[1] == channels, "BatchNorm2d expects [N, \(channels), H, W], got \(input.shape)")
         let (batch, plane) = (input.shape[0], input.shape[2] * input.shape[3])

@@ -28,4 +28,13 @@ public protocol Layer: AnyObject {
     func backward(_ outputGradient: Tensor) -> Tensor
     /// The trainable parameters, in state_dict order.
     var parameters: [Parameter] { get }
+    /// Parameters and buffers as torchvision's state_dict lists them, for checkpoints.
+    var stateDict: [SafetensorsWriter.Tensor] { get }
+}
+
+extension Layer {
+    /// Layers without buffers: their parameters.
+    public var stateDict: [SafetensorsWriter.Tensor] {
+        parameters.map { SafetensorsWriter.Tensor(name: $0.name, shape: $0.value.shape, values: $0.value.values) }
+    }
 }

@@ -57,6 +57,10 @@ public final class ResNet: Layer {
         conv1.parameters + bn1.parameters + blocks.flatMap(\.parameters) + fc.parameters
     }
 
+    public var stateDict: [SafetensorsWriter.Tensor] {
+        conv1.stateDict + bn1.stateDict + blocks.flatMap(\.stateDict) + fc.stateDict
+    }
+
     /// The batch norm layers in state_dict order.
     public var batchNorms: [BatchNorm2d] { [bn1] + blocks.flatMap(\.batchNorms) }
 

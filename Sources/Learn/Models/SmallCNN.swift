@@ -19,6 +19,8 @@ public final class SmallCNN: Layer {
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 
+    public var stateDict: [SafetensorsWriter.Tensor] { layers.flatMap(\.stateDict) }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         layers.reduce(input) { $1.forward($0, training: training) }
     }

@@ -1,0 +1,62 @@
+import Crypto
+internal import Foundation
+import Learn
+
+/// `peer model`: checkpoints of the federation's model.
+enum ModelCommand {
+    static let command = Command(
+        name: "model",
+        summary: "Create model checkpoints (safetensors, torchvision names).",
+        usage: "peer model <subcommand> [options]",
+        subcommands: [initialize]
+    )
+
+    static let initialize = Command(
+        name: "init",
+        summary: "Write a freshly initialised model as safetensors.",
+        usage: "peer model init --model resnet18|small-cnn --seed S --out FILE.safetensors [--force] [--json]",
+        details: """
+        OPTIONS:
+          --model M               resnet18 (1 input channel, 1 logit: 11,170,753 parameters) or small-cnn.
+          --seed S                Seed of the initialisation (PyTorch's scheme: Kaiming-normal
+                                  convolutions, batch norm 1 and 0, uniform final layer).
+          --out FILE              The checkpoint to write (atomically).
+          --force                 Replace FILE if it exists.
+          --json                  Print {"path", "parameters", "tensors"} as JSON.
+          -h, --help              Show help information.
+
+        The tensor names and shapes are those of torchvision's resnet18 state_dict with conv1
+        replaced by Conv2d(1, 64, 7, 2, 3, bias=False) and fc by Linear(512, 1).
+        """,
+        run: runInit
+    )
+
+    static func runInit(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let model = try arguments.required("--model", placeholder: "resnet18|small-cnn")
+        let seed = try arguments.integer("--seed", default: -1, in: -1...Int.max)
+        let out = try arguments.required("--out", placeholder: "FILE.safetensors")
+        let force = try arguments.flag("--force")
+        let json = try arguments.flag("--json")
+        try arguments.finish()
+        guard seed >= 0 else { throw arguments.usage("missing '--seed S'") }
+        var generator = SeededGenerator(seed: UInt64(seed))
+        let layer: any Layer
+        switch model {
+        case "resnet18": layer = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+        case "small-cnn": layer = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
+        default: throw arguments.usage("unknown --model '\(model)'; expected resnet18 or small-cnn")
+        }
+        if !force, FileManager.default.fileExists(atPath: out) {
+            throw CommandFailure("\(out) already exists; choose another path or pass --force to replace it")
+        }
+        let state = layer.stateDict
+        try SafetensorsWriter.write(state, to: out)
+        let parameterCount = layer.parameters.reduce(0) { $0 + $1.value.count }
+        if json {
+            console.json(["path": out, "parameters": parameterCount, "tensors": state.count])
+        } else {
+            console.output("wrote \(out): \(model), \(parameterCount) parameters in \(state.count) tensors\n")
+        }
+        return ExitStatus.success
+    }
+}
