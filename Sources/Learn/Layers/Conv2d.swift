@@ -103,26 +103,24 @@ public final class Conv2d: Layer {
 
     // MARK: - im2col
 
-    /// columns[(c*k + i)*k + j][y*outW + x] = input[n, c, y*stride + i - padding, x*stride + j - padding] (0 outside).
-    private func im2col(_ input: Tensor, image n: Int, into columns: inout [Float]) {
-        let (height, width) = (input.shape[2], input.shape[3])
+    /// Visits every entry of the column matrix of one image: `visit(column, source)` with the
+    /// entry's index in the column matrix and the index of the input value it copies within the
+    /// image, or nil where the window lies in the padding. im2col gathers along it, col2im
+    /// scatters back along the same path.
+    @inline(__always)
+    private func forEachColumnEntry(height: Int, width: Int, _ visit: (Int, Int?) -> Void) {
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let pixels = outHeight * outWidth
-        input.values.withUnsafeBufferPointer { x in
-            columns.withUnsafeMutableBufferPointer { columns in
-                for c in 0..<inputChannels {
-                    let plane = x.baseAddress! + (n * inputChannels + c) * height * width
-                    for i in 0..<kernelSize {
-                        for j in 0..<kernelSize {
-                            let row = columns.baseAddress! + ((c * kernelSize + i) * kernelSize + j) * pixels
-                            for y in 0..<outHeight {
-                                let sourceY = y * stride + i - padding
-                                for xo in 0..<outWidth {
-                                    let sourceX = xo * stride + j - padding
-                                    row[y * outWidth + xo] = sourceY >= 0 && sourceY < height && sourceX >= 0 && sourceX < width
-                                        ? plane[sourceY * width + sourceX] : 0
-                                }
-                            }
+        for c in 0..<inputChannels {
+            for i in 0..<kernelSize {
+                for j in 0..<kernelSize {
+                    let row = ((c * kernelSize + i) * kernelSize + j) * pixels
+                    for y in 0..<outHeight {
+                        let sourceY = y * stride + i - padding
+                        for x in 0..<outWidth {
+                            let sourceX = x * stride + j - padding
+                            let inside = sourceY >= 0 && sourceY < height && sourceX >= 0 && sourceX < width
+                            visit(row + y * outWidth + x, inside ? (c * height + sourceY) * width + sourceX : nil)
                         }
                     }
                 }
@@ -130,27 +128,27 @@ public final class Conv2d: Layer {
         }
     }
 
+    /// The column matrix of image `n`: entry [(c*k + i)*k + j][y*outW + x] is
+    /// input[n, c, y*stride + i - padding, x*stride + j - padding], 0 in the padding.
+    private func im2col(_ input: Tensor, image n: Int, into columns: inout [Float]) {
+        let (height, width) = (input.shape[2], input.shape[3])
+        input.values.withUnsafeBufferPointer { x in
+            columns.withUnsafeMutableBufferPointer { columns in
+                let image = x.baseAddress! + n * inputChannels * height * width
+                forEachColumnEntry(height: height, width: width) { column, source in
+                    columns[column] = source.map { image[$0] } ?? 0
+                }
+            }
+        }
+    }
+
     /// Adds column gradients back onto the image they came from (the transpose of im2col).
     private func col2im(_ columns: [Float], image n: Int, height: Int, width: Int, into gradient: inout Tensor) {
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        let pixels = outHeight * outWidth
         columns.withUnsafeBufferPointer { columns in
             gradient.values.withUnsafeMutableBufferPointer { dx in
-                for c in 0..<inputChannels {
-                    let plane = dx.baseAddress! + (n * inputChannels + c) * height * width
-                    for i in 0..<kernelSize {
-                        for j in 0..<kernelSize {
-                            let row = columns.baseAddress! + ((c * kernelSize + i) * kernelSize + j) * pixels
-                            for y in 0..<outHeight {
-                                let sourceY = y * stride + i - padding
-                                guard sourceY >= 0 && sourceY < height else { continue }
-                                for xo in 0..<outWidth {
-                                    let sourceX = xo * stride + j - padding
-                                    if sourceX >= 0 && sourceX < width { plane[sourceY * width + sourceX] += row[y * outWidth + xo] }
-                                }
-                            }
-                        }
-                    }
+                let image = dx.baseAddress! + n * inputChannels * height * width
+                forEachColumnEntry(height: height, width: width) { column, source in
+                    if let source { image[source] += columns[column] }
                 }
             }
         }
