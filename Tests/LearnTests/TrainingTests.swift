@@ -64,3 +64,36 @@ import Testing
         #expect(correct >= 122, "accuracy \(correct)/128")
     }
 }
+
+@Suite struct AdamAndScheduleTests {
+    /// The first Adam step moves each value by about the learning rate against its gradient's sign.
+    @Test func firstAdamStepIsTheLearningRateTimesTheSign() {
+        let parameter = Parameter(name: "w", value: Tensor(shape: [3], values: [1, 1, 1]))
+        parameter.gradient.values = [0.3, -5, 0]
+        Adam(learningRate: 0.01).step([parameter])
+        #expect(abs(parameter.value.values[0] - 0.99) < 1e-5)
+        #expect(abs(parameter.value.values[1] - 1.01) < 1e-5)
+        #expect(parameter.value.values[2] == 1)
+        #expect(parameter.gradient.values == [0, 0, 0])
+    }
+
+    @Test func adamMinimisesAQuadratic() {
+        let parameter = Parameter(name: "w", value: Tensor(shape: [1], values: [3]))
+        let adam = Adam(learningRate: 0.1)
+        for _ in 0..<300 {
+            parameter.gradient.values = [2 * (parameter.value.values[0] - 1)] // d/dw (w - 1)^2
+            adam.step([parameter])
+        }
+        #expect(abs(parameter.value.values[0] - 1) < 0.05)
+    }
+
+    @Test func schedulesMatchPyTorch() {
+        let cosine = LearningRateSchedule.cosine(totalEpochs: 10, minimum: 0)
+        #expect(cosine.rate(base: 0.1, epoch: 0) == 0.1)
+        #expect(abs(cosine.rate(base: 0.1, epoch: 5) - 0.05) < 1e-7)
+        #expect(abs(cosine.rate(base: 0.1, epoch: 10)) < 1e-7)
+        let step = LearningRateSchedule.step(every: 3, factor: 0.5)
+        #expect([0, 2, 3, 6, 7].map { step.rate(base: 0.8, epoch: $0) } == [0.8, 0.8, 0.4, 0.2, 0.2])
+        #expect(LearningRateSchedule.constant.rate(base: 0.3, epoch: 99) == 0.3)
+    }
+}
