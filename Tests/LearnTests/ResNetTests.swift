@@ -40,3 +40,20 @@ import Testing
         #expect(model.parameters.last!.gradient.values == [0]) // d(l1 - l2)/d bias
     }
 }
+
+@Suite struct ParameterVectorTests {
+    @Test func flattenAndLoadRoundTripInStateDictOrder() {
+        var generator = SeededGenerator(seed: 8)
+        let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+        // Parameters plus two running statistics per batch norm channel.
+        let channels = model.batchNorms.reduce(0) { $0 + $1.channels }
+        #expect(ParameterVector.count(model) == 11_170_753 + 2 * channels)
+        var vector = ParameterVector.flatten(model)
+        #expect(Array(vector.prefix(3)) == Array(model.parameters[0].value.values.prefix(3)))
+        for i in vector.indices { vector[i] = Float(i % 1000) / 1000 }
+        ParameterVector.load(vector, into: model)
+        #expect(ParameterVector.flatten(model) == vector)
+        // bn1's running mean comes right after conv1 (3136 values), bn1.weight and bn1.bias (64 each).
+        #expect(model.batchNorms[0].runningMean.values.first == Float((3136 + 128) % 1000) / 1000)
+    }
+}

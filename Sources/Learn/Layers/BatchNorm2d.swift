@@ -9,8 +9,8 @@ public final class BatchNorm2d: Layer {
     /// β, initialised to 0.
     public let bias: Parameter
     /// Buffers, as in the state_dict.
-    public private(set) var runningMean: Tensor
-    public private(set) var runningVariance: Tensor
+    public internal(set) var runningMean: Tensor
+    public internal(set) var runningVariance: Tensor
     public private(set) var batchesTracked: Int64 = 0
 
     private var cache: (normalized: [Float], inverseDeviation: [Float], shape: [Int])?
