@@ -97,3 +97,42 @@ import Testing
         #expect(LearningRateSchedule.constant.rate(base: 0.3, epoch: 99) == 0.3)
     }
 }
+
+/// The toy task as a batch source: a fixed set of batches per epoch, seeded.
+struct ToySource: BatchSource {
+    let batchCount: Int
+    func batches(epoch: Int) -> [Batch] {
+        var generator = SeededGenerator(seed: UInt64(100 + epoch))
+        return (0..<batchCount).map { _ in
+            let (images, labels) = ToyTrainingTests().batch(16, using: &generator)
+            return Batch(images: images, labels: labels)
+        }
+    }
+}
+
+@Suite struct TrainerTests {
+    @Test func trainsWithProgressAndSchedule() {
+        var generator = SeededGenerator(seed: 4)
+        let model = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
+        let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9), loss: FocalLoss(gamma: 2, alpha: 0.5),
+                              schedule: .step(every: 2, factor: 0.5))
+        var reports: [TrainingProgress] = []
+        let summary = trainer.train(epochs: 4, source: ToySource(batchCount: 10)) { reports.append($0) }
+        #expect(summary.batches == 40 && summary.images == 640 && !summary.cancelled)
+        #expect(reports.count == 40)
+        #expect(reports.allSatisfy { $0.imagesPerSecond > 0 && $0.batchesPerEpoch == 10 })
+        #expect(reports.map(\.learningRate).first == 0.1 && reports.map(\.learningRate).last == 0.05)
+        let early = reports.prefix(10).map(\.loss).reduce(0, +), late = reports.suffix(10).map(\.loss).reduce(0, +)
+        #expect(late < early / 2)
+    }
+
+    @Test func cancellationStopsBeforeTheNextBatch() {
+        var generator = SeededGenerator(seed: 5)
+        let model = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
+        let trainer = Trainer(model: model, optimizer: Adam(learningRate: 0.01), loss: FocalLoss())
+        var seen = 0
+        let summary = trainer.train(epochs: 3, source: ToySource(batchCount: 5), progress: { _ in seen += 1 }, isCancelled: { seen >= 3 })
+        #expect(summary.cancelled)
+        #expect(summary.batches == 3)
+    }
+}
