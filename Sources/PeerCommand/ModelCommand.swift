@@ -8,8 +8,50 @@ enum ModelCommand {
         name: "model",
         summary: "Create model checkpoints (safetensors, torchvision names).",
         usage: "peer model <subcommand> [options]",
-        subcommands: [initialize]
+        subcommands: [initialize, forward]
     )
+
+    static let forward = Command(
+        name: "forward",
+        summary: "Eval-mode logits of a ResNet-18 checkpoint for the images of a safetensors file.",
+        usage: "peer model forward --weights FILE --input FILE --output FILE",
+        details: """
+        OPTIONS:
+          --weights FILE          A resnet18 checkpoint (torchvision names, 1 channel, 1 logit), e.g.
+                                  from 'peer model init'; loaded strictly.
+          --input FILE            A safetensors file with a float32 tensor "input" of shape (N, 1, H, W).
+          --output FILE           Written with a float32 tensor "logits" of shape (N, 1).
+          -h, --help              Show help information.
+        """,
+        run: runForward
+    )
+
+    static func runForward(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let weights = try arguments.required("--weights", placeholder: "FILE")
+        let inputPath = try arguments.required("--input", placeholder: "FILE")
+        let output = try arguments.required("--output", placeholder: "FILE")
+        try arguments.finish()
+        var generator = SeededGenerator(seed: 0)
+        let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+        do {
+            try StateDictLoading.load(try SafetensorsReader.read(contentsOf: weights), into: model)
+        } catch {
+            throw UsageError(message: "\(weights): \(error)", command: "peer model forward")
+        }
+        let entries: [SafetensorsReader.Entry]
+        do { entries = try SafetensorsReader.read(contentsOf: inputPath) } catch {
+            throw UsageError(message: "\(inputPath): \(error)", command: "peer model forward")
+        }
+        guard let input = entries.first(where: { $0.name == "input" }), case .float32(let values) = input.values,
+              input.shape.count == 4, input.shape[1] == 1, input.shape[2] >= 32, input.shape[3] >= 32 else {
+            throw UsageError(message: "\(inputPath): needs a float32 tensor \"input\" of shape (N, 1, H, W) with H, W >= 32",
+                             command: "peer model forward")
+        }
+        let logits = model.forward(Tensor(shape: input.shape, values: values), training: false)
+        try SafetensorsWriter.write([.init(name: "logits", shape: logits.shape, values: logits.values)], to: output)
+        console.output("wrote \(output): logits of \(input.shape[0]) images\n")
+        return ExitStatus.success
+    }
 
     static let initialize = Command(
         name: "init",

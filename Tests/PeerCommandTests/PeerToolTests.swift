@@ -173,3 +173,30 @@ import Testing
         #expect(unknown.status == 64)
     }
 }
+
+/// `peer model forward` on a checkpoint from `peer model init`.
+@Suite struct ModelForwardTests {
+    @Test func logitsForEveryImageAndStrictLoading() throws {
+        let directory = NSTemporaryDirectory() + "forward-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let weights = directory + "/resnet18.safetensors", input = directory + "/input.safetensors", output = directory + "/logits.safetensors"
+        #expect(try PeerProcess.run(["model", "init", "--model", "resnet18", "--seed", "1", "--out", weights]).status == 0)
+        var generator = SeededGenerator(seed: 2)
+        let images = (0..<(3 * 32 * 32)).map { _ in Float.random(in: 0...1, using: &generator) }
+        try SafetensorsWriter.write([.init(name: "input", shape: [3, 1, 32, 32], values: images)], to: input)
+        let result = try PeerProcess.run(["model", "forward", "--weights", weights, "--input", input, "--output", output])
+        #expect(result.status == 0, "\(result.standardError)")
+        let logits = try SafetensorsReader.read(contentsOf: output)
+        #expect(logits.map(\.name) == ["logits"] && logits.first?.shape == [3, 1])
+        if case .float32(let values) = logits.first?.values {
+            #expect(values.allSatisfy { $0.isFinite } && Set(values).count == 3)
+        } else {
+            Issue.record("logits are not float32")
+        }
+        // A checkpoint of another model is refused, naming what does not fit.
+        let small = directory + "/small.safetensors"
+        _ = try PeerProcess.run(["model", "init", "--model", "small-cnn", "--seed", "1", "--out", small])
+        let refused = try PeerProcess.run(["model", "forward", "--weights", small, "--input", input, "--output", output])
+        #expect(refused.status == 64 && refused.standardError.contains("unexpected tensors"))
+    }
+}

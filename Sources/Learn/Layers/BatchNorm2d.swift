@@ -11,7 +11,7 @@ public final class BatchNorm2d: Layer {
     /// Buffers, as in the state_dict.
     public internal(set) var runningMean: Tensor
     public internal(set) var runningVariance: Tensor
-    public private(set) var batchesTracked: Int64 = 0
+    public internal(set) var batchesTracked: Int64 = 0
 
     private var cache: (normalized: [Float], inverseDeviation: [Float], shape: [Int])?
 
