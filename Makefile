@@ -3,7 +3,7 @@ SWIFT ?= swift
 JOBS ?= 2
 RELEASE_BIN = .build/release/peer
 
-.PHONY: deps build debug test demo bench clean
+.PHONY: deps build debug test demo bench venv check-pytorch clean
 
 ## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
 deps:
@@ -33,6 +33,20 @@ bench: build
 	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
 	$(RELEASE_BIN) bench transport --out benchmarks/results/transport.md
 	$(RELEASE_BIN) bench aggregation --out benchmarks/results/aggregation.md
+
+## venv: Python tools for cross-checks (never needed by the product): torch (CPU), numpy
+venv: .venv/bin/python
+.venv/bin/python:
+	python3 -m venv .venv
+	.venv/bin/pip install -q torch==2.13.0 torchvision numpy
+
+## check-pytorch: peer model init + forward against PyTorch (strict load, logits within 1e-4)
+check-pytorch: build venv
+	@mkdir -p .build/check
+	$(RELEASE_BIN) model init --model resnet18 --seed 7 --out .build/check/resnet18.safetensors --force
+	.venv/bin/python -c "import numpy, json, struct; x = numpy.random.default_rng(7).random((2, 1, 64, 64), dtype=numpy.float32); h = json.dumps({'input': {'dtype': 'F32', 'shape': list(x.shape), 'data_offsets': [0, x.nbytes]}}).encode(); h += b' ' * (-len(h) % 8); open('.build/check/input.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + x.tobytes())"
+	$(RELEASE_BIN) model forward --weights .build/check/resnet18.safetensors --input .build/check/input.safetensors --output .build/check/logits.safetensors
+	.venv/bin/python tools/check-pytorch.py .build/check/resnet18.safetensors .build/check/input.safetensors .build/check/logits.safetensors
 
 clean:
 	rm -rf .build
