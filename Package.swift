@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Peer", dependencies: ["Gossip", "Crypto", "Learn"]),
         .executableTarget(name: "PeerCommand", dependencies: ["Peer", "Gossip", "Crypto", "Learn"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Vectors")]),
-        .testTarget(name: "LearnTests", dependencies: ["Learn", "Crypto"]),
+        .testTarget(name: "LearnTests", dependencies: ["Learn", "Crypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip"]),
         .testTarget(name: "PeerTests", dependencies: ["Peer"]),
         .testTarget(name: "PeerCommandTests", dependencies: ["PeerCommand", "Gossip", "Crypto", "Learn"]),
