@@ -33,6 +33,9 @@ bench: build
 	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
 	$(RELEASE_BIN) bench transport --out benchmarks/results/transport.md
 	$(RELEASE_BIN) bench aggregation --out benchmarks/results/aggregation.md
+	$(MAKE) venv
+	.venv/bin/python tools/bench-pytorch.py --threads 2 > .build/pytorch-learn.json
+	$(RELEASE_BIN) bench learn --threads 2 --pytorch .build/pytorch-learn.json --out benchmarks/results/learn.md
 
 ## venv: Python tools for cross-checks (never needed by the product): torch (CPU), numpy
 venv: .venv/bin/python

@@ -1,6 +1,7 @@
 import Crypto
 internal import Foundation
 import Gossip
+import Learn
 import Peer
 
 /// `peer bench`: measurements of this machine, written where the README's figures come from.
@@ -9,8 +10,93 @@ enum BenchCommand {
         name: "bench",
         summary: "Measure this machine (mask expansion, transport, secure aggregation).",
         usage: "peer bench <subcommand> [options]",
-        subcommands: [crypto, transport, aggregation]
+        subcommands: [crypto, transport, aggregation, learn]
     )
+
+    static let learn = Command(
+        name: "learn",
+        summary: "ResNet-18 training speed (forward, backward, SGD step) and the sgemm ceiling.",
+        usage: "peer bench learn [--threads T] [--steps S] [--sizes LIST] [--pytorch FILE] [--out FILE]",
+        details: """
+        OPTIONS:
+          --threads T             OpenBLAS threads (default 2).
+          --steps S               Timed training steps of batch 16 per size, after one warm-up (default 3).
+          --sizes LIST            Image sizes (default 128,256).
+          --pytorch FILE          JSON from tools/bench-pytorch.py, shown beside (make bench runs it).
+          --out FILE              Also write the results as Markdown to FILE.
+          -h, --help              Show help information.
+        """,
+        run: runLearn
+    )
+
+    static func runLearn(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let threads = try arguments.integer("--threads", default: 2, in: 1...64)
+        let steps = try arguments.integer("--steps", default: 3, in: 1...100)
+        let sizesText = try arguments.option("--sizes") ?? "128,256"
+        let pytorchPath = try arguments.option("--pytorch")
+        let outPath = try arguments.option("--out")
+        try arguments.finish()
+        let sizes = try sizesText.split(separator: ",").map { text throws(UsageError) -> Int in
+            guard let size = Int(text), (32...1024).contains(size) else { throw arguments.usage("'--sizes' takes sizes in 32...1024, got '\(text)'") }
+            return size
+        }
+        let pytorch = try pytorchPath.map { path -> [String: Double] in
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            return (object as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        } ?? [:]
+        BLAS.setThreadCount(threads)
+        // The ceiling: one large sgemm.
+        let n = 1024
+        let a = [Float](repeating: 1, count: n * n), b = [Float](repeating: 0.5, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        let gemmSeconds = medianSeconds(3) { BLAS.gemm(m: n, n: n, k: n, a: a, b: b, c: &c) }
+        let gigaflops = 2 * Double(n * n * n) / gemmSeconds / 1e9
+        console.diagnostic(String(format: "bench: sgemm %d^3 at %.1f GFLOP/s\n", n, gigaflops))
+        var rows = "| image size | batch | peer (images/s) | PyTorch (images/s) | peer / PyTorch |\n|---:|---:|---:|---:|---:|\n"
+        var generator = SeededGenerator(seed: 1)
+        for size in sizes {
+            let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
+            let optimizer = SGD(learningRate: 0.01, momentum: 0.9)
+            let loss = FocalLoss(gamma: 0, alpha: 0.5)
+            let images = Tensor(shape: [16, 1, size, size], values: (0..<(16 * size * size)).map { _ in Float.random(in: 0...1, using: &generator) })
+            let labels = (0..<16).map { Float($0 % 2) }
+            func step() {
+                let logits = model.forward(images, training: true)
+                _ = model.backward(Tensor(shape: logits.shape, values: loss.lossAndGradient(logits: logits.values, labels: labels).gradient))
+                optimizer.step(model.parameters)
+            }
+            let seconds = medianSeconds(steps, step)
+            let ours = 16 / seconds
+            let theirs = pytorch[String(size)]
+            console.diagnostic(String(format: "bench: ResNet-18 at %d px: %.1f images/s\n", size, ours))
+            rows += "| \(size) | 16 | \(String(format: "%.1f", ours)) | \(theirs.map { String(format: "%.1f", $0) } ?? "-") | \(theirs.map { String(format: "%.2fx", ours / $0) } ?? "-") |\n"
+        }
+        let text = """
+            OpenBLAS threads: \(threads); sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", gigaflops)) GFLOP/s (the ceiling).
+
+            \(rows)
+            """
+        if let outPath {
+            try """
+            # Learn benchmark: ResNet-18 training speed
+
+            Written by `peer bench learn --threads \(threads) --steps \(steps) --sizes \(sizesText)\(pytorchPath.map { " --pytorch \($0)" } ?? "") --out \(outPath)` (`make bench`) on \(ISO8601DateFormatter().string(from: Date())).
+            PyTorch figures: `tools/bench-pytorch.py --threads \(threads)` (torch 2.13.0 CPU from PyPI), same shapes, same run of `make bench`.
+
+            - Machine: \(MachineDescription.current)
+            - One step: forward in training mode, focal loss, backward, SGD with momentum; batch 16, 1 channel, 1 logit.
+
+            \(text)
+            Where the time goes: convolutions are im2col + sgemm (OpenBLAS); batch norm, ReLU, pooling,
+            im2col/col2im and the optimiser are plain Swift loops on one thread, and every layer
+            allocates its outputs. Those single-threaded passes and allocations are the gap to PyTorch,
+            whose element-wise kernels are vectorised and multi-threaded.
+            """.write(toFile: outPath, atomically: true, encoding: .utf8)
+            console.diagnostic("bench: wrote \(outPath)\n")
+        }
+        console.output(text)
+        return ExitStatus.success
+    }
 
     static let aggregation = Command(
         name: "aggregation",

@@ -36,19 +36,18 @@ public final class Conv2d: Layer {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
         let patch = inputChannels * kernelSize * kernelSize, pixels = outHeight * outWidth
-        var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
-        var columns = [Float](repeating: 0, count: patch * pixels)
-        for n in 0..<batch {
-            im2col(input, image: n, into: &columns)
-            weight.value.values.withUnsafeBufferPointer { w in
-                columns.withUnsafeBufferPointer { c in
-                    output.values.withUnsafeMutableBufferPointer { o in
-                        BLAS.gemm(m: outputChannels, n: pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!,
-                                  c: o.baseAddress! + n * outputChannels * pixels)
-                    }
+        // One sgemm for the whole batch: Y' (Cout x N*P) = W (Cout x K) * columns (K x N*P).
+        let columns = im2col(input)
+        var product = [Float](repeating: 0, count: outputChannels * batch * pixels)
+        weight.value.values.withUnsafeBufferPointer { w in
+            columns.withUnsafeBufferPointer { c in
+                product.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemm(m: outputChannels, n: batch * pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!, c: y.baseAddress!)
                 }
             }
         }
+        var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
+        Self.transposeBlocks(product, into: &output.values, outer: outputChannels, inner: batch, block: pixels)
         if let bias {
             for n in 0..<batch {
                 for channel in 0..<outputChannels {
@@ -63,33 +62,32 @@ public final class Conv2d: Layer {
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
-        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let batch = input.shape[0]
         let pixels = outputGradient.shape[2] * outputGradient.shape[3]
         let patch = inputChannels * kernelSize * kernelSize
-        var inputGradient = Tensor(shape: input.shape)
-        var columns = [Float](repeating: 0, count: patch * pixels)
-        var columnGradient = [Float](repeating: 0, count: patch * pixels)
-        for n in 0..<batch {
-            im2col(input, image: n, into: &columns)
-            outputGradient.values.withUnsafeBufferPointer { g in
-                let gradientStart = g.baseAddress! + n * outputChannels * pixels
-                // dW += dY[n] (Cout x P) * columns^T (P x K)
-                columns.withUnsafeBufferPointer { c in
-                    weight.gradient.values.withUnsafeMutableBufferPointer { dw in
-                        BLAS.gemm(m: outputChannels, n: patch, k: pixels, a: gradientStart, b: c.baseAddress!, transposeB: true,
-                                  beta: 1, c: dw.baseAddress!)
-                    }
-                }
-                // dColumns = W^T (K x Cout) * dY[n] (Cout x P)
-                weight.value.values.withUnsafeBufferPointer { w in
-                    columnGradient.withUnsafeMutableBufferPointer { dc in
-                        BLAS.gemm(m: patch, n: pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: gradientStart,
-                                  c: dc.baseAddress!)
-                    }
+        let columns = im2col(input)
+        // dY' (Cout x N*P) from dY (N x Cout x P).
+        var gradient = [Float](repeating: 0, count: outputGradient.count)
+        Self.transposeBlocks(outputGradient.values, into: &gradient, outer: batch, inner: outputChannels, block: pixels)
+        var columnGradient = [Float](repeating: 0, count: patch * batch * pixels)
+        gradient.withUnsafeBufferPointer { g in
+            // dW += dY' (Cout x N*P) * columns^T (N*P x K)
+            columns.withUnsafeBufferPointer { c in
+                weight.gradient.values.withUnsafeMutableBufferPointer { dw in
+                    BLAS.gemm(m: outputChannels, n: patch, k: batch * pixels, a: g.baseAddress!, b: c.baseAddress!, transposeB: true,
+                              beta: 1, c: dw.baseAddress!)
                 }
             }
-            col2im(columnGradient, image: n, height: height, width: width, into: &inputGradient)
+            // dColumns (K x N*P) = W^T (K x Cout) * dY' (Cout x N*P)
+            weight.value.values.withUnsafeBufferPointer { w in
+                columnGradient.withUnsafeMutableBufferPointer { dc in
+                    BLAS.gemm(m: patch, n: batch * pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: g.baseAddress!,
+                              c: dc.baseAddress!)
+                }
+            }
         }
+        var inputGradient = Tensor(shape: input.shape)
+        col2im(columnGradient, into: &inputGradient)
         if let bias {
             for n in 0..<batch {
                 for channel in 0..<outputChannels {
@@ -101,20 +99,33 @@ public final class Conv2d: Layer {
         return inputGradient
     }
 
+    /// Rearranges `outer x inner` blocks of `block` values into `inner x outer` order:
+    /// destination[(j * outer + i) * block ...] = source[(i * inner + j) * block ...].
+    static func transposeBlocks(_ source: [Float], into destination: inout [Float], outer: Int, inner: Int, block: Int) {
+        source.withUnsafeBufferPointer { s in
+            destination.withUnsafeMutableBufferPointer { d in
+                for i in 0..<outer {
+                    for j in 0..<inner {
+                        (d.baseAddress! + (j * outer + i) * block).update(from: s.baseAddress! + (i * inner + j) * block, count: block)
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: - im2col
 
     /// Visits every entry of the column matrix of one image: `visit(column, source)` with the
-    /// entry's index in the column matrix and the index of the input value it copies within the
-    /// image, or nil where the window lies in the padding. im2col gathers along it, col2im
-    /// scatters back along the same path.
+    /// entry's index in the column matrix (row stride `rowStride`, first column `firstColumn`)
+    /// and the index of the input value it copies within the image, or nil where the window lies
+    /// in the padding. im2col gathers along it, col2im scatters back along the same path.
     @inline(__always)
-    private func forEachColumnEntry(height: Int, width: Int, _ visit: (Int, Int?) -> Void) {
+    private func forEachColumnEntry(height: Int, width: Int, rowStride: Int, firstColumn: Int, _ visit: (Int, Int?) -> Void) {
         let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        let pixels = outHeight * outWidth
         for c in 0..<inputChannels {
             for i in 0..<kernelSize {
                 for j in 0..<kernelSize {
-                    let row = ((c * kernelSize + i) * kernelSize + j) * pixels
+                    let row = ((c * kernelSize + i) * kernelSize + j) * rowStride + firstColumn
                     for y in 0..<outHeight {
                         let sourceY = y * stride + i - padding
                         for x in 0..<outWidth {
@@ -128,27 +139,36 @@ public final class Conv2d: Layer {
         }
     }
 
-    /// The column matrix of image `n`: entry [(c*k + i)*k + j][y*outW + x] is
+    /// The column matrix of the batch (K x N*P): entry [(c*k + i)*k + j][n*P + y*outW + x] is
     /// input[n, c, y*stride + i - padding, x*stride + j - padding], 0 in the padding.
-    private func im2col(_ input: Tensor, image n: Int, into columns: inout [Float]) {
-        let (height, width) = (input.shape[2], input.shape[3])
+    private func im2col(_ input: Tensor) -> [Float] {
+        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+        let pixels = outputSize(height) * outputSize(width)
+        var columns = [Float](repeating: 0, count: inputChannels * kernelSize * kernelSize * batch * pixels)
         input.values.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
-                let image = x.baseAddress! + n * inputChannels * height * width
-                forEachColumnEntry(height: height, width: width) { column, source in
-                    columns[column] = source.map { image[$0] } ?? 0
+                for n in 0..<batch {
+                    let image = x.baseAddress! + n * inputChannels * height * width
+                    forEachColumnEntry(height: height, width: width, rowStride: batch * pixels, firstColumn: n * pixels) { column, source in
+                        columns[column] = source.map { image[$0] } ?? 0
+                    }
                 }
             }
         }
+        return columns
     }
 
-    /// Adds column gradients back onto the image they came from (the transpose of im2col).
-    private func col2im(_ columns: [Float], image n: Int, height: Int, width: Int, into gradient: inout Tensor) {
+    /// Adds column gradients back onto the images they came from (the transpose of im2col).
+    private func col2im(_ columns: [Float], into gradient: inout Tensor) {
+        let (batch, height, width) = (gradient.shape[0], gradient.shape[2], gradient.shape[3])
+        let pixels = outputSize(height) * outputSize(width)
         columns.withUnsafeBufferPointer { columns in
             gradient.values.withUnsafeMutableBufferPointer { dx in
-                let image = dx.baseAddress! + n * inputChannels * height * width
-                forEachColumnEntry(height: height, width: width) { column, source in
-                    if let source { image[source] += columns[column] }
+                for n in 0..<batch {
+                    let image = dx.baseAddress! + n * inputChannels * height * width
+                    forEachColumnEntry(height: height, width: width, rowStride: batch * pixels, firstColumn: n * pixels) { column, source in
+                        if let source { image[source] += columns[column] }
+                    }
                 }
             }
         }
