@@ -26,7 +26,7 @@ final class Recorder<Value: Sendable>: Sendable {
     /// Waits until `condition` holds for the values recorded so far, or `timeout` passes.
     /// - Returns: whether the condition came true.
     @discardableResult
-    func wait(timeout: Duration = .seconds(10), until condition: @escaping @Sendable ([Value]) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(30), until condition: @escaping @Sendable ([Value]) -> Bool) async -> Bool {
         let key = state.withLock { state -> Int in state.next += 1; return state.next }
         let timer = Task {
             try await Task.sleep(for: timeout)

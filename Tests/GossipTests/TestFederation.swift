@@ -18,7 +18,7 @@ final class TestFederation: Sendable {
         var configuration = TransportConfiguration()
         configuration.heartbeatInterval = .milliseconds(100)
         // Long enough that a loaded CI machine running other suites does not drop live links.
-        configuration.suspectTimeout = .seconds(3)
+        configuration.suspectTimeout = .seconds(10)
         configuration.reconnectBaseDelay = .milliseconds(20)
         configuration.reconnectMaximumDelay = .milliseconds(300)
         configuration.handshakeTimeout = .seconds(10)

@@ -47,7 +47,7 @@ import Testing
 }
 
 /// Polls a cheap condition on the overlay counters (which have no event stream) with a deadline.
-func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable () -> Bool) async -> Bool {
     let clock = ContinuousClock(), deadline = clock.now + timeout
     while clock.now < deadline {
         if condition() { return true }

@@ -23,11 +23,11 @@ import Testing
         let topology = try TopologyParser.parse(Array(text.utf8), file: "loopback")
         var transportConfiguration = TransportConfiguration()
         transportConfiguration.heartbeatInterval = .milliseconds(100)
-        transportConfiguration.suspectTimeout = .seconds(3)
+        transportConfiguration.suspectTimeout = .seconds(10)
         transportConfiguration.reconnectBaseDelay = .milliseconds(20)
         var configuration = SecureAggregationPeer<UInt32>.Configuration()
         configuration.maskThreads = 1
-        configuration.phaseTimeout = .seconds(5)
+        configuration.phaseTimeout = .seconds(30)
         var transportList: [String: Transport] = [:], aggregatorList: [String: SecureAggregationPeer<UInt32>] = [:]
         for (index, id) in ids.enumerated() {
             let transport = try Transport(topology: topology, localID: id, identity: keys[index], configuration: transportConfiguration)
@@ -42,7 +42,7 @@ import Testing
         for transport in transports.values { try transport.start() }
         // Every link up on both ends before the round starts (the events stream belongs to the
         // round networks, so this checks the connection table until a deadline).
-        try await waitUntil(timeout: .seconds(10)) {
+        try await waitUntil(timeout: .seconds(60)) {
             transports.allSatisfy { id, transport in Set(transport.connectedNeighbours) == Set(topology.neighbours[id]!) }
         }
         let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!

@@ -50,7 +50,7 @@ final class ManualFederation: Sendable {
     let traffic = TrafficRecorder()
     let logs = LogRecorder()
 
-    init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, timeout: Duration = .seconds(3)) throws {
+    init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, timeout: Duration = .seconds(10)) throws {
         (topology, identities) = try federation(kind, peers: count, threshold: threshold)
         network = InMemoryNetwork<UInt32>(topology: topology)
         var configuration = SecureAggregationPeer<UInt32>.Configuration()
