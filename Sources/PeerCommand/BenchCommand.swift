@@ -345,7 +345,7 @@ enum BenchCommand {
         let clock = ContinuousClock()
         let times = (0..<repetitions).map { _ in
             let duration = clock.measure(body)
-            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return duration / .seconds(1)
         }.sorted()
         return times[times.count / 2]
     }

@@ -44,7 +44,7 @@ public enum TransportBenchmark {
             sent += count
         }
         _ = try await received
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start) / .seconds(1)
     }
 
     /// Seconds to move `byteCount` bytes as 16 MiB messages from one transport to its neighbour.
@@ -83,16 +83,13 @@ public enum TransportBenchmark {
             sent += count
         }
         _ = await total
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start) / .seconds(1)
     }
 
     private static func measure(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
         try body()
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start) / .seconds(1)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

@@ -79,7 +79,7 @@ public final class Trainer {
                 epochImages += batch.labels.count
                 totalLoss += value
                 let elapsed = ContinuousClock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let seconds = elapsed / .seconds(1)
                 progress(TrainingProgress(epoch: epoch, batch: index, batchesPerEpoch: batches.count, loss: value,
                                           imagesPerSecond: Double(epochImages) / max(seconds, 1e-9), learningRate: optimizer.learningRate))
             }

@@ -45,7 +45,7 @@ extension SecureAggregationPeer {
             let start = ContinuousClock.now
             try await body()
             let elapsed = ContinuousClock.now - start
-            times.append(.init(phase: name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            times.append(.init(phase: name, seconds: elapsed / .seconds(1)))
         }
         do {
             let shareKeys = X25519KeyPair(), maskKeys = X25519KeyPair()
@@ -283,7 +283,12 @@ extension SecureAggregationPeer {
                              selfMaskSeed: SecureBytes) throws -> [Word] {
         let clippedWeight = Float(min(max(weight, 0), 1))
         var words = [Word](repeating: 0, count: input.count + 1)
-        let report = try (input.map { $0 * clippedWeight } + [clippedWeight]).withUnsafeBufferPointer { values in
+        // One model-sized copy: the weighted update with the weight appended.
+        var weighted = [Float]()
+        weighted.reserveCapacity(input.count + 1)
+        weighted.append(contentsOf: input.lazy.map { $0 * clippedWeight })
+        weighted.append(clippedWeight)
+        let report = try weighted.withUnsafeBufferPointer { values in
             try words.withUnsafeMutableBufferPointer { try codec.encode(values, into: $0) }
         }
         if report.clippedCount > 0 {

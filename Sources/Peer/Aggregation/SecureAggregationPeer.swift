@@ -256,7 +256,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             let start = ContinuousClock.now
             let result = try work()
             let elapsed = ContinuousClock.now - start
-            return (result, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return (result, elapsed / .seconds(1))
         }
         state.withLock { $0.computeSeconds += seconds }
         return result

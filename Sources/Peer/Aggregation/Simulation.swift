@@ -121,7 +121,7 @@ public enum Simulation {
             let elapsed = ContinuousClock.now - start
             reports.append(report(round: round, coordinator: coordinator, outcomes: outcomes, crashed: Array(plannedCrashes.keys),
                                   data: data, peers: peers, bytesBefore: bytesBefore, bytesAfter: network.bytesSent,
-                                  wall: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                                  wall: elapsed / .seconds(1)))
         }
         return reports
     }

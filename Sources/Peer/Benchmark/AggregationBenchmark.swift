@@ -65,7 +65,7 @@ public enum AggregationBenchmark {
             }
             try await group.waitForAll()
         }
-        let plainSeconds = seconds(ContinuousClock.now - plainStart)
+        let plainSeconds = (ContinuousClock.now - plainStart) / .seconds(1)
 
         progress("secure round")
         let victim = drop ? ids.first { $0 != coordinator } : nil
@@ -86,7 +86,7 @@ public enum AggregationBenchmark {
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        let secureSeconds = seconds(ContinuousClock.now - secureStart)
+        let secureSeconds = (ContinuousClock.now - secureStart) / .seconds(1)
         let survivors = outcomes.filter { $0.peer != victim }
         let compute = survivors.map(\.computeSeconds)
         return Result(peers: count, dimension: dimension, dropped: victim == nil ? 0 : 1, secureSeconds: secureSeconds,
@@ -96,7 +96,4 @@ public enum AggregationBenchmark {
                       exact: survivors.allSatisfy { $0.abortReason == nil } && Set(survivors.map(\.sumBytes)).count == 1)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
