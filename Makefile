@@ -41,7 +41,7 @@ bench: build
 venv: .venv/bin/python
 .venv/bin/python:
 	python3 -m venv .venv
-	.venv/bin/pip install -q torch==2.13.0 torchvision numpy
+	.venv/bin/pip install -q torch==2.13.0 torchvision numpy pydicom Pillow
 
 ## check-pytorch: peer model init + forward against PyTorch (strict load, logits within 1e-4)
 check-pytorch: build venv

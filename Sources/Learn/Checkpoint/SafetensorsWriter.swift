@@ -63,17 +63,7 @@ public enum SafetensorsWriter {
 
     /// Writes `tensors` to `path` atomically.
     public static func write(_ tensors: [Tensor], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try Data(encode(tensors)).write(to: temporary)
-        let handle = try FileHandle(forUpdating: temporary)
-        try handle.synchronize()
-        try handle.close()
-        if rename(temporary.path, path) != 0 {
-            let code = errno
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
-        }
+        try AtomicFile.write(encode(tensors), to: path)
     }
 
     private static func quoted(_ text: String) -> String {
