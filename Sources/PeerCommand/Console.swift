@@ -14,7 +14,7 @@ struct Console: Sendable {
 
     /// Writes `object` as pretty, key-sorted JSON on one document to standard output.
     func json(_ object: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         output(String(decoding: data, as: UTF8.self) + "\n")
     }
 }

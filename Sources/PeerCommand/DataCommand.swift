@@ -80,5 +80,54 @@ enum DataCommand {
 
     // MARK: - labels
 
-    static let labels = Command(name: "labels", summary: "placeholder", usage: "peer data labels FILE.csv [--json]", run: { _, _ in 0 })
+    static let labels = Command(
+        name: "labels",
+        summary: "Count the images, positives and masks of a SIIM-ACR train-rle.csv.",
+        usage: "peer data labels FILE.csv [--size N] [--json]",
+        details: """
+        The file has the header 'ImageId, EncodedPixels' and one row per mask; -1 means no
+        pneumothorax; an image is positive if any of its rows has a mask.
+
+        OPTIONS:
+          --size N                Image side the masks must fit (default 1024, SIIM-ACR's); decides
+                                  between relative (SIIM-ACR) and absolute run starts.
+          --json                  Print the figures as JSON.
+          -h, --help              Show help information.
+        """,
+        run: runLabels
+    )
+
+    static func runLabels(_ arguments: inout Arguments, console: Console) throws -> Int32 {
+        let size = try arguments.integer("--size", default: 1024, in: 1...65_535)
+        let json = try arguments.flag("--json")
+        let path = try arguments.operand("FILE.csv")
+        try arguments.finish()
+        let labels: SIIMLabels, encoding: SIIMLabels.Encoding
+        do {
+            labels = try SIIMLabels(contentsOf: path)
+            encoding = try labels.encoding(width: size, height: size, path: path)
+        } catch let error as SIIMLabels.Malformed {
+            throw UsageError(message: error.description, command: "peer data labels")
+        } catch {
+            throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
+        }
+        let figures: [String: Any] = [
+            "path": path, "images": labels.imageIDs.count, "positiveImages": labels.positiveImageCount,
+            "rows": labels.rows.count, "imagesWithSeveralMasks": labels.multipleMaskImageCount, "encoding": encoding.rawValue,
+        ]
+        if json {
+            console.json(figures)
+        } else {
+            let rate = labels.imageIDs.isEmpty ? 0 : 100 * Double(labels.positiveImageCount) / Double(labels.imageIDs.count)
+            console.output("""
+            \(path)
+              images               \(labels.imageIDs.count)
+              positive images      \(labels.positiveImageCount) (\(String(format: "%.1f", rate))%)
+              rows                 \(labels.rows.count)
+              several masks        \(labels.multipleMaskImageCount) images
+              run starts           \(encoding.rawValue)\n
+            """)
+        }
+        return ExitStatus.success
+    }
 }
