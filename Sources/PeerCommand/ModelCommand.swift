@@ -82,12 +82,8 @@ enum ModelCommand {
         try arguments.finish()
         guard seed >= 0 else { throw arguments.usage("missing '--seed S'") }
         var generator = SeededGenerator(seed: UInt64(seed))
-        let layer: any Layer
-        switch model {
-        case "resnet18": layer = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
-        case "small-cnn": layer = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
-        default: throw arguments.usage("unknown --model '\(model)'; expected resnet18 or small-cnn")
-        }
+        guard let kind = ModelKind(rawValue: model) else { throw arguments.usage("unknown --model '\(model)'; expected \(ModelKind.choices)") }
+        let layer = kind.make(using: &generator)
         if !force, FileManager.default.fileExists(atPath: out) {
             throw CommandFailure("\(out) already exists; choose another path or pass --force to replace it")
         }

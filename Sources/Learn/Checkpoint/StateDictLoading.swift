@@ -7,7 +7,7 @@ public enum StateDictLoading {
 
     /// Loads `entries` into `model` strictly: every tensor of the model's state_dict must be
     /// there with its shape and dtype, and nothing else may be.
-    public static func load(_ entries: [SafetensorsReader.Entry], into model: ResNet) throws(Mismatch) {
+    public static func load(_ entries: [SafetensorsReader.Entry], into model: any Layer) throws(Mismatch) {
         let expected = model.stateDict
         let given = Dictionary(entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let unexpected = Set(given.keys).subtracting(expected.map(\.name))

@@ -34,7 +34,7 @@ public final class BasicBlock: Layer {
     }
 
     /// The batch norm layers, in state_dict order (their buffers follow their parameters there).
-    var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
+    public var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var main = relu1.forward(bn1.forward(conv1.forward(input, training: training), training: training), training: training)

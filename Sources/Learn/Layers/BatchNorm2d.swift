@@ -1,6 +1,9 @@
 /// Batch normalisation over N, H and W for each channel (PyTorch's BatchNorm2d: momentum 0.1,
 /// eps 1e-5, biased variance to normalise, unbiased variance in the running estimate).
 public final class BatchNorm2d: Layer {
+    /// Itself: its running statistics are state_dict buffers.
+    public var batchNorms: [BatchNorm2d] { [self] }
+
     public let channels: Int
     public let momentum: Float
     public let epsilon: Float

@@ -30,9 +30,14 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Parameters and buffers as torchvision's state_dict lists them, for checkpoints.
     var stateDict: [SafetensorsWriter.Tensor] { get }
+    /// The batch normalisations inside, whose running statistics are buffers of the state_dict.
+    var batchNorms: [BatchNorm2d] { get }
 }
 
 extension Layer {
+    /// Layers without batch normalisation: none.
+    public var batchNorms: [BatchNorm2d] { [] }
+
     /// Layers without buffers: their parameters.
     public var stateDict: [SafetensorsWriter.Tensor] {
         parameters.map { SafetensorsWriter.Tensor(name: $0.name, shape: $0.value.shape, values: $0.value.values) }

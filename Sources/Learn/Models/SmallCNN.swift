@@ -21,6 +21,8 @@ public final class SmallCNN: Layer {
 
     public var stateDict: [SafetensorsWriter.Tensor] { layers.flatMap(\.stateDict) }
 
+    public var batchNorms: [BatchNorm2d] { layers.flatMap(\.batchNorms) }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         layers.reduce(input) { $1.forward($0, training: training) }
     }

@@ -1,3 +1,4 @@
+import Learn
 public import Crypto
 public import Gossip
 
