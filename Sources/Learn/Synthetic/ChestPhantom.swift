@@ -76,7 +76,7 @@ public struct ChestPhantom: Sendable {
             let span = Float.random(in: 0.3...0.85, using: &generator) * Float.pi
             pneumothorax = Pneumothorax(lung: Int.random(in: 0...1, using: &generator),
                                         arcStart: max(-0.15 * Float.pi, centre - span / 2), arcEnd: min(0.8 * Float.pi, centre + span / 2),
-                                        depth: 0.07 + 0.38 * u * u)
+                                        depth: 0.08 + 0.42 * pow(u, 1.5))
         } else {
             pneumothorax = nil
         }
@@ -101,6 +101,8 @@ public struct ChestPhantom: Sendable {
         heartMask.addEllipse(centre: heart.centre, radii: heart.radii, amount: 1, softness: 0.012)
         // Lungs, cut by the diaphragm and the heart, and the pneumothorax region within them.
         var lungMask = PhantomCanvas(size: size), air = PhantomCanvas(size: size), pleura = PhantomCanvas(size: size)
+        // The collapsed lung is denser (brighter) the larger the pneumothorax.
+        var collapsed = PhantomCanvas(size: size)
         let lineWidth = max(0.0015, 1 / Float(size))
         for (index, lung) in lungs.enumerated() {
             let gap = pneumothorax?.lung == index ? pneumothorax : nil
@@ -111,6 +113,7 @@ public struct ChestPhantom: Sendable {
                     * PhantomCanvas.smoothStep(y - lung.dome(x), 0.008) * (1 - min(1, heartMask.values[pixel]))
                 lungMask.values[pixel] = max(lungMask.values[pixel], inside)
                 guard let gap, inside > 0.5 else { return }
+                collapsed.values[pixel] = gap.depth
                 let depth = gap.depth(at: angle)
                 guard depth > 0 else { return }
                 let boundary = 1 - depth
@@ -132,7 +135,8 @@ public struct ChestPhantom: Sendable {
             let x = image.coordinate(index % size), y = image.coordinate(index / size)
             let tissue = 0.03 * coarse(x, y) + 0.03 * fine(x, y) + markings.values[index]
             let lungShare = lungMask.values[index]
-            image.values[index] += lungShare * ((1 - air.values[index]) * tissue - 0.04 * air.values[index]) + 0.12 * pleura.values[index]
+            let lungTissue = tissue + 0.12 * collapsed.values[index]
+            image.values[index] += lungShare * ((1 - air.values[index]) * lungTissue - 0.09 * air.values[index]) + 0.12 * pleura.values[index]
         }
         drawBones(on: &image, using: &generator)
         if hasChestTube { drawChestTube(on: &image, using: &generator) }

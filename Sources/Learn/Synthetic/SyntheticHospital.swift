@@ -81,12 +81,19 @@ public struct SyntheticHospital: Sendable {
         return flags
     }
 
-    /// Renders, encodes and writes image `index`; returns its CSV rows.
-    private func writeImage(_ index: Int, positive: Bool, profile: SiteProfile, into directory: String) throws -> String {
-        var generator = DataRandom(seed: DataRandom.mix(DataRandom.mix(seed, UInt64(site)), UInt64(index)))
+    /// Image `index` as acquired (8-bit pixels), its pneumothorax mask and the rest of its patient's random stream.
+    func render(_ index: Int, positive: Bool, profile: SiteProfile) -> (pixels: [UInt8], mask: [UInt8], generator: DataRandom) {
+        var generator = DataRandom(seed: DataRandom.mix(seed, UInt64(site)), index: UInt64(index))
         let phantom = ChestPhantom(positive: positive, site: profile, using: &generator)
         let (canvas, mask) = phantom.render(size: size)
         let pixels = profile.acquire(canvas, using: &generator)
+        return (pixels, mask, generator)
+    }
+
+    /// Renders, encodes and writes image `index`; returns its CSV row.
+    private func writeImage(_ index: Int, positive: Bool, profile: SiteProfile, into directory: String) throws -> String {
+        let (pixels, mask, rest) = render(index, positive: positive, profile: profile)
+        var generator = rest
         let sex = Float.random(in: 0..<1, using: &generator) < 0.55 ? "M" : "F"
         let age = Int.random(in: 18...88, using: &generator)
         let view = Float.random(in: 0..<1, using: &generator) < 0.6 ? "PA" : "AP"
