@@ -6,9 +6,9 @@ import Learn
 enum ModelCommand {
     static let command = Command(
         name: "model",
-        summary: "Create model checkpoints (safetensors, torchvision names).",
+        summary: "Create, run and evaluate model checkpoints (safetensors, torchvision names).",
         usage: "peer model <subcommand> [options]",
-        subcommands: [initialize, forward]
+        subcommands: [initialize, forward, evaluate]
     )
 
     static let forward = Command(
@@ -94,6 +94,79 @@ enum ModelCommand {
             console.json(["path": out, "parameters": parameterCount, "tensors": state.count])
         } else {
             console.output("wrote \(out): \(model), \(parameterCount) parameters in \(state.count) tensors\n")
+        }
+        return ExitStatus.success
+    }
+
+    // MARK: - evaluate
+
+    static let evaluate = Command(
+        name: "evaluate",
+        summary: "F1, precision, recall, ROC AUC and confusion matrix of a checkpoint on a data directory.",
+        usage: "peer model evaluate --weights FILE --data DIR [--part test|validation|all] [--json]",
+        details: """
+        The directory is split as 'peer train' splits it (same --split-seed), and the chosen part is
+        scored. F1 is reported at 0.5 and at the threshold chosen on validation: the one recorded in
+        FILE.json by 'peer train', else the F1-maximising threshold on the validation part.
+
+        OPTIONS:
+          --weights FILE          A checkpoint (safetensors), loaded strictly.
+          --data DIR              Directory with DICOM files and train-rle.csv.
+          --part P                test (default), validation, or all images.
+          --model M               \(ModelKind.choices); default from FILE.json, else resnet18.
+          --image-size S          Default from FILE.json, else 128.
+          --split-seed S          Seed of the split (default 1, as 'peer train').
+          --threads T             Threads for BLAS and decoding (default 2).
+          --json                  Print the figures as JSON.
+          -h, --help              Show help information.
+        """,
+        run: runEvaluate
+    )
+
+    static func runEvaluate(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let weights = try arguments.required("--weights", placeholder: "FILE")
+        let directory = try arguments.required("--data", placeholder: "DIR")
+        let part = try arguments.option("--part") ?? "test"
+        let modelName = try arguments.option("--model")
+        let sizeOption = try arguments.integer("--image-size", default: 0, in: 0...1024)
+        let splitSeed = UInt64(try arguments.integer("--split-seed", default: 1, in: 0...Int.max))
+        let threads = try arguments.integer("--threads", default: 2, in: 1...64)
+        let json = try arguments.flag("--json")
+        try arguments.finish()
+        guard ["test", "validation", "all"].contains(part) else { throw arguments.usage("unknown --part '\(part)'; expected test, validation or all") }
+        let note = try CheckpointNote.read(besides: weights)
+        guard let kind = ModelKind(rawValue: modelName ?? note?.model.rawValue ?? ModelKind.resnet18.rawValue) else {
+            throw arguments.usage("unknown --model '\(modelName ?? "")'; expected \(ModelKind.choices)")
+        }
+        let size = sizeOption > 0 ? sizeOption : note?.imageSize ?? 128
+        guard size >= 32 else { throw arguments.usage("'--image-size' must be at least 32") }
+        BLAS.setThreadCount(threads)
+        var generator = SeededGenerator(seed: 0)
+        let model = kind.make(using: &generator)
+        do {
+            try StateDictLoading.load(try SafetensorsReader.read(contentsOf: weights), into: model)
+        } catch let error as StateDictLoading.Mismatch {
+            throw UsageError(message: "\(weights): \(error) (is it a \(kind.rawValue) checkpoint? pass --model)", command: "peer model evaluate")
+        } catch let error as SafetensorsReader.Malformed {
+            throw UsageError(message: "\(weights): \(error)", command: "peer model evaluate")
+        }
+        let data = try DatasetLoading(directory: directory, seed: splitSeed, command: "peer model evaluate")
+        var threshold = note?.threshold
+        if threshold == nil {
+            let validation = try DatasetLoading.load(data.split.validation, size: size, name: "validation", console: console)
+            threshold = BinaryMetrics.bestThreshold(scores: Scoring.probabilities(of: model, on: validation), labels: validation.labels)
+        }
+        let items = part == "test" ? data.split.test : part == "validation" ? data.split.validation : data.dataset.items
+        let library = try DatasetLoading.load(items, size: size, name: part, console: console)
+        var report = DatasetLoading.report(scores: Scoring.probabilities(of: model, on: library), labels: library.labels, threshold: threshold!)
+        report["part"] = part
+        report["model"] = kind.rawValue
+        report["imageSize"] = size
+        report["thresholdSource"] = note == nil ? "validation" : "checkpoint note"
+        if json {
+            console.json(report)
+        } else {
+            console.output("\(part) (\(library.labels.count) images, \(report["positives"] ?? 0) positive): \(DatasetLoading.summary(report))\n")
         }
         return ExitStatus.success
     }

@@ -56,3 +56,40 @@ import Testing
         #expect(bad.status == 64 && bad.standardError.contains("\(path):2:"))
     }
 }
+
+/// `peer data synth`, `peer train` and `peer model evaluate` chained as a user chains them.
+@Suite struct TrainCommandTests {
+    @Test func synthTrainThenEvaluateAgree() throws {
+        let directory = NSTemporaryDirectory() + "train-\(UUID().uuidString)"
+        let data = directory + "/hospital", weights = directory + "/best.safetensors"
+        let synth = try PeerProcess.run(["data", "synth", "--out", data, "--images", "40", "--size", "64", "--positive-rate", "0.5", "--site", "2", "--json"])
+        #expect(synth.status == 0, "\(synth.standardError)")
+        let made = try #require(try JSONSerialization.jsonObject(with: Data(synth.standardOutput.utf8)) as? [String: Any])
+        #expect(made["images"] as? Int == 40 && made["positives"] as? Int == 20)
+        let again = try PeerProcess.run(["data", "synth", "--out", data, "--images", "4"])
+        #expect(again.status == 1 && again.standardError.contains("not empty"))
+        let badRate = try PeerProcess.run(["data", "synth", "--out", directory + "/other", "--images", "4", "--positive-rate", "2"])
+        #expect(badRate.status == 64)
+
+        let train = try PeerProcess.run(["train", "--data", data, "--model", "small-cnn", "--image-size", "32", "--epochs", "2",
+                                         "--out", weights, "--json"])
+        #expect(train.status == 0, "\(train.standardError)")
+        #expect(train.standardError.contains("epoch 2/2"))
+        let trained = try #require(try JSONSerialization.jsonObject(with: Data(train.standardOutput.utf8)) as? [String: Any])
+        let test = try #require(trained["test"] as? [String: Any])
+        #expect(test["images"] as? Int == 6 && (trained["history"] as? [Any])?.count == 2)
+        #expect(FileManager.default.fileExists(atPath: weights) && FileManager.default.fileExists(atPath: weights + ".json"))
+
+        let evaluate = try PeerProcess.run(["model", "evaluate", "--weights", weights, "--data", data, "--json"])
+        #expect(evaluate.status == 0, "\(evaluate.standardError)")
+        let evaluated = try #require(try JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any])
+        for key in ["auc", "f1", "f1At05", "threshold", "precision", "recall"] {
+            #expect(evaluated[key] as? Double == test[key] as? Double, "\(key)")
+        }
+        #expect(evaluated["model"] as? String == "small-cnn" && evaluated["imageSize"] as? Int == 32)
+        let wrongModel = try PeerProcess.run(["model", "evaluate", "--weights", weights, "--data", data, "--model", "resnet18"])
+        #expect(wrongModel.status == 64 && wrongModel.standardError.contains("pass --model"))
+        let noData = try PeerProcess.run(["train", "--data", directory + "/absent"])
+        #expect(noData.status == 64 && noData.standardError.contains("train-rle.csv"))
+    }
+}
