@@ -10,7 +10,7 @@ enum BenchCommand {
         name: "bench",
         summary: "Measure this machine (mask expansion, transport, secure aggregation).",
         usage: "peer bench <subcommand> [options]",
-        subcommands: [crypto, transport, aggregation, learn]
+        subcommands: [crypto, transport, aggregation, learn, data]
     )
 
     static let learn = Command(
