@@ -78,9 +78,9 @@ struct JPEGBitReader: ~Copyable {
     /// The next Huffman-coded symbol of `table`.
     /// - Throws: `JPEGError.malformed` for a bit pattern that is no code of the table.
     @inline(__always)
-    mutating func symbol(_ table: borrowing JPEGHuffmanTable) throws(JPEGError) -> Int {
+    mutating func symbol(_ table: JPEGHuffmanLookup.Pointers) throws(JPEGError) -> Int {
         if bitCount < 16 { fill() }
-        let entry = table.fastLookup[Int(buffer >> UInt64(64 - JPEGHuffmanTable.lookaheadBits))]
+        let entry = table.fast[Int(buffer >> UInt64(64 - JPEGHuffmanTable.lookaheadBits))]
         if entry != 0 {
             consume(Int(entry >> 8))
             return Int(entry & 0xFF)

@@ -9,10 +9,8 @@ public enum JPEGDecoder {
     private struct Component {
         let identifier: UInt8
         let quantizationTable: Int
-        var plane: [UInt8]
         var dcTable = 0
         var acTable = 0
-        var predictor: Int32 = 0
         var decoded = false
     }
 
@@ -37,6 +35,7 @@ public enum JPEGDecoder {
         var dcTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
         var acTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
         var components: [Component] = []
+        var samples: [UInt8] = []
         var width = 0, height = 0, paddedWidth = 0, paddedHeight = 0
         var restartInterval = 0
         var isRGB = false
@@ -93,9 +92,9 @@ public enum JPEGDecoder {
                         throw .unsupported("chroma subsampling (component \(index + 1) sampled \(sampling >> 4)x\(sampling & 15)); only 4:4:4 is decoded")
                     }
                     guard segment[base + 2] < 4 else { throw .malformed("quantization table \(segment[base + 2])") }
-                    components.append(Component(identifier: segment[base], quantizationTable: Int(segment[base + 2]),
-                                                plane: [UInt8](repeating: 0, count: paddedWidth * paddedHeight)))
+                    components.append(Component(identifier: segment[base], quantizationTable: Int(segment[base + 2])))
                 }
+                samples = [UInt8](repeating: 0, count: count * paddedWidth * paddedHeight)
             case 0xC2, 0xC6, 0xCA, 0xCE: throw .unsupported("progressive JPEG (SOF\(marker - 0xC0))")
             case 0xC3, 0xC7, 0xCB, 0xCF: throw .unsupported("lossless JPEG (SOF\(marker - 0xC0))")
             case 0xC5, 0xC9, 0xCD: throw .unsupported("hierarchical or arithmetic-coded JPEG (SOF\(marker - 0xC0))")
@@ -103,9 +102,11 @@ public enum JPEGDecoder {
                 guard !components.isEmpty else { throw .malformed("scan before the frame header") }
                 let scan = try readScanHeader(segment, components: &components, dc: dcTables, ac: acTables)
                 var reader = JPEGBitReader(bytes, position: position)
-                try decodeScan(&reader, scan: scan, components: &components, quantization: quantization,
-                               dc: dcTables, ac: acTables, blocksPerLine: paddedWidth / 8, blockLines: paddedHeight / 8,
-                               restartInterval: restartInterval)
+                try samples.withUnsafeMutableBufferPointer { planes throws(JPEGError) in
+                    try decodeScan(&reader, scan: scan, components: &components, planes: planes.baseAddress!, quantization: quantization,
+                                   dc: dcTables, ac: acTables, blocksPerLine: paddedWidth / 8, blockLines: paddedHeight / 8,
+                                   restartInterval: restartInterval)
+                }
                 position = reader.endOfScan()
             default:
                 // APPn, COM and the like carry nothing the decoder needs.
@@ -116,9 +117,11 @@ public enum JPEGDecoder {
         }
         guard !components.isEmpty else { throw .malformed("no frame header before the end of the image") }
         guard components.allSatisfy(\.decoded) else { throw .truncated("a component has no scan") }
-        let planes = components.map { component in
-            paddedWidth == width && paddedHeight == height ? component.plane
-                : (0..<height).flatMap { row in component.plane[(row * paddedWidth)..<(row * paddedWidth + width)] }
+        let planeSize = paddedWidth * paddedHeight
+        let planes = components.indices.map { index in
+            let base = index * planeSize
+            return paddedWidth == width && paddedHeight == height ? Array(samples[base..<(base + planeSize)])
+                : (0..<height).flatMap { row in samples[(base + row * paddedWidth)..<(base + row * paddedWidth + width)] }
         }
         return JPEGImage(width: width, height: height, planes: planes, isRGB: isRGB)
     }
@@ -197,59 +200,66 @@ public enum JPEGDecoder {
 
     // swiftlint:disable:next function_parameter_count
     private static func decodeScan(_ reader: inout JPEGBitReader, scan: [Int], components: inout [Component],
-                                   quantization: [[Int32]?], dc: [JPEGHuffmanTable?], ac: [JPEGHuffmanTable?],
-                                   blocksPerLine: Int, blockLines: Int, restartInterval: Int) throws(JPEGError) {
-        var quantizers: [[Int32]] = []
+                                   planes: UnsafeMutablePointer<UInt8>, quantization: [[Int32]?], dc: [JPEGHuffmanTable?],
+                                   ac: [JPEGHuffmanTable?], blocksPerLine: Int, blockLines: Int, restartInterval: Int) throws(JPEGError) {
+        // Per scan slot: quantizer (64 values), Huffman tables and plane, in memory read without reference counting.
+        var quantizers: [Int32] = []
         for component in scan {
             guard let table = quantization[components[component].quantizationTable] else {
                 throw .malformed("component \(components[component].identifier) uses a quantization table never defined")
             }
-            quantizers.append(table)
-            components[component].predictor = 0
+            quantizers += table
         }
-        let dcTables = scan.map { dc[components[$0].dcTable]! }
-        let acTables = scan.map { ac[components[$0].acTable]! }
-        let natural = JPEGZigZag.naturalIndex
-        let block = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
-        defer { block.deallocate() }
+        let dcLookups = scan.map { dc[components[$0].dcTable]!.lookup }, acLookups = scan.map { ac[components[$0].acTable]!.lookup }
+        let dcTables = dcLookups.map(\.pointers), acTables = acLookups.map(\.pointers)
         let stride = blocksPerLine * 8
+        let planeBases = scan.map { planes + $0 * stride * blockLines * 8 }
+        var predictors = [Int32](repeating: 0, count: scan.count)
+        let block = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+        let natural = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+        natural.initialize(from: JPEGZigZag.naturalIndex, count: 64)
+        defer {
+            block.deallocate()
+            natural.deallocate()
+        }
         let mcuCount = blocksPerLine * blockLines
         var restartsSeen = 0
-        for mcu in 0..<mcuCount {
-            if restartInterval > 0, mcu > 0, mcu % restartInterval == 0 {
-                guard reader.consumedPadding == 0 else { throw .truncated("entropy-coded data ends inside restart interval \(restartsSeen)") }
-                try reader.restart(expected: restartsSeen)
-                restartsSeen += 1
-                for component in scan { components[component].predictor = 0 }
-            }
-            let blockRow = mcu / blocksPerLine, blockColumn = mcu % blocksPerLine
-            for (slot, component) in scan.enumerated() {
-                block.initialize(repeating: 0, count: 64)
-                let quantizer = quantizers[slot]
-                let category = try reader.symbol(dcTables[slot])
-                guard category <= 15 else { throw .malformed("DC magnitude category \(category)") }
-                components[component].predictor &+= Int32(reader.extended(category))
-                block[0] = components[component].predictor &* quantizer[0]
-                var k = 1
-                while k < 64 {
-                    let symbol = try reader.symbol(acTables[slot])
-                    let run = symbol >> 4, size = symbol & 15
-                    if size == 0 {
-                        if run != 15 { break }
-                        k += 16
-                        continue
-                    }
-                    k += run
-                    guard k < 64 else { throw .malformed("AC coefficients run past the end of a block") }
-                    let index = natural[k]
-                    block[index] = Int32(reader.extended(size)) &* quantizer[index]
-                    k += 1
+        try quantizers.withUnsafeBufferPointer { quantizerBuffer throws(JPEGError) in
+            for mcu in 0..<mcuCount {
+                if restartInterval > 0, mcu > 0, mcu % restartInterval == 0 {
+                    guard reader.consumedPadding == 0 else { throw .truncated("entropy-coded data ends inside restart interval \(restartsSeen)") }
+                    try reader.restart(expected: restartsSeen)
+                    restartsSeen += 1
+                    for slot in predictors.indices { predictors[slot] = 0 }
                 }
-                components[component].plane.withUnsafeMutableBufferPointer { plane in
-                    JPEGInverseDCT.transform(block, into: plane.baseAddress! + blockRow * 8 * stride + blockColumn * 8, stride: stride)
+                let blockRow = mcu / blocksPerLine, blockColumn = mcu % blocksPerLine
+                for slot in 0..<scan.count {
+                    block.initialize(repeating: 0, count: 64)
+                    let quantizer = quantizerBuffer.baseAddress! + slot * 64
+                    let category = try reader.symbol(dcTables[slot])
+                    guard category <= 15 else { throw .malformed("DC magnitude category \(category)") }
+                    predictors[slot] &+= Int32(reader.extended(category))
+                    block[0] = predictors[slot] &* quantizer[0]
+                    var k = 1
+                    while k < 64 {
+                        let symbol = try reader.symbol(acTables[slot])
+                        let run = symbol >> 4, size = symbol & 15
+                        if size == 0 {
+                            if run != 15 { break }
+                            k += 16
+                            continue
+                        }
+                        k += run
+                        guard k < 64 else { throw .malformed("AC coefficients run past the end of a block") }
+                        let index = natural[k]
+                        block[index] = Int32(reader.extended(size)) &* quantizer[index]
+                        k += 1
+                    }
+                    JPEGInverseDCT.transform(block, into: planeBases[slot] + blockRow * 8 * stride + blockColumn * 8, stride: stride)
                 }
             }
         }
+        withExtendedLifetime((dcLookups, acLookups)) {}
         guard reader.consumedPadding == 0 else { throw .truncated("entropy-coded data ends before the last block") }
         for component in scan { components[component].decoded = true }
     }

@@ -10,12 +10,8 @@ struct JPEGHuffmanTable: Sendable {
 
     /// Lookahead width of the fast decoding table.
     static let lookaheadBits = 9
-    /// For each `lookaheadBits`-bit prefix: `length << 8 | symbol`, or 0 when the code is longer.
-    let fastLookup: [UInt16]
-    /// The largest code of each length (index 1...16), -1 when there is none; index 17 is a sentinel.
-    let maximumCode: [Int32]
-    /// `symbols` index of the first code of each length, minus that code.
-    let symbolOffset: [Int32]
+    /// The decoding tables, in memory the bit reader reads without reference counting.
+    let lookup: JPEGHuffmanLookup
 
     /// A table of `counts` (16 entries) and `symbols`.
     /// - Throws: `JPEGError.malformed` when the counts do not describe a prefix code of `symbols.count` codes.
@@ -54,8 +50,50 @@ struct JPEGHuffmanTable: Sendable {
         }
         maximumCode[17] = Int32.max
         self.codes = codes
-        self.maximumCode = maximumCode
-        self.symbolOffset = symbolOffset
-        self.fastLookup = fastLookup
+        self.lookup = JPEGHuffmanLookup(fast: fastLookup, maximumCode: maximumCode, symbolOffset: symbolOffset, symbols: symbols)
+    }
+}
+
+/// A Huffman table's decoding arrays in one allocation, owned by this object; `pointers` gives the
+/// bit reader access without reference counting in the per-symbol loop.
+final class JPEGHuffmanLookup: @unchecked Sendable {
+    /// Borrowed views of the arrays; valid while the owning lookup lives.
+    struct Pointers {
+        /// For each `lookaheadBits`-bit prefix: `length << 8 | symbol`, or 0 when the code is longer.
+        let fast: UnsafePointer<UInt16>
+        /// The largest code of each length (index 1...16), -1 when there is none; index 17 is a sentinel.
+        let maximumCode: UnsafePointer<Int32>
+        /// `symbols` index of the first code of each length, minus that code.
+        let symbolOffset: UnsafePointer<Int32>
+        /// The symbols in code order (256 entries, unused ones 0).
+        let symbols: UnsafePointer<UInt8>
+    }
+
+    private let fast: UnsafeMutablePointer<UInt16>
+    private let maximumCode: UnsafeMutablePointer<Int32>
+    private let symbolOffset: UnsafeMutablePointer<Int32>
+    private let symbols: UnsafeMutablePointer<UInt8>
+
+    init(fast: [UInt16], maximumCode: [Int32], symbolOffset: [Int32], symbols: [UInt8]) {
+        self.fast = .allocate(capacity: fast.count)
+        self.fast.initialize(from: fast, count: fast.count)
+        self.maximumCode = .allocate(capacity: maximumCode.count)
+        self.maximumCode.initialize(from: maximumCode, count: maximumCode.count)
+        self.symbolOffset = .allocate(capacity: symbolOffset.count)
+        self.symbolOffset.initialize(from: symbolOffset, count: symbolOffset.count)
+        self.symbols = .allocate(capacity: 256)
+        self.symbols.initialize(repeating: 0, count: 256)
+        self.symbols.update(from: symbols, count: symbols.count)
+    }
+
+    deinit {
+        fast.deallocate()
+        maximumCode.deallocate()
+        symbolOffset.deallocate()
+        symbols.deallocate()
+    }
+
+    var pointers: Pointers {
+        Pointers(fast: fast, maximumCode: maximumCode, symbolOffset: symbolOffset, symbols: symbols)
     }
 }
