@@ -8,7 +8,7 @@ import Testing
     /// One synthetic hospital shared by the tests of this suite.
     static let directory: String = {
         let path = NSTemporaryDirectory() + "dataset-\(UUID().uuidString)"
-        var hospital = SyntheticHospital(imageCount: 240)
+        var hospital = SyntheticHospital(imageCount: 320)
         hospital.size = 64
         hospital.positiveRate = 0.5
         hospital.seed = 11
@@ -23,13 +23,13 @@ import Testing
         let bytes = DICOMWriter(transferSyntax: .explicitLittleEndian).encode(pixels: [1, 2, 3, 4], attributes: DICOMImageAttributes(rows: 2, columns: 2))
         try Data(bytes).write(to: URL(fileURLWithPath: stray + "/unlabelled.dcm"))
         let dataset = try SIIMDataset(directory: Self.directory)
-        #expect(dataset.items.count == 240 && dataset.unlabelledCount == 1 && dataset.missingCount == 0)
-        #expect(dataset.items.count { $0.isPositive } == 120)
+        #expect(dataset.items.count == 320 && dataset.unlabelledCount == 1 && dataset.missingCount == 0)
+        #expect(dataset.items.count { $0.isPositive } == 160)
         let split = dataset.split(seed: 5)
-        #expect(split.validation.count == 36 && split.test.count == 36 && split.train.count == 168)
-        #expect(split.validation.count { $0.isPositive } == 18 && split.test.count { $0.isPositive } == 18)
+        #expect(split.validation.count == 48 && split.test.count == 48 && split.train.count == 224)
+        #expect(split.validation.count { $0.isPositive } == 24 && split.test.count { $0.isPositive } == 24)
         let all = Set((split.train + split.validation + split.test).map(\.imageID))
-        #expect(all.count == 240)
+        #expect(all.count == 320)
         #expect(dataset.split(seed: 5).test == split.test && dataset.split(seed: 6).test != split.test)
     }
 
@@ -54,16 +54,16 @@ import Testing
 
     @Test func smallCNNLearnsTheSyntheticTask() throws {
         let split = try SIIMDataset(directory: Self.directory).split(seed: 1)
-        let training = try ImageLibrary(items: split.train, size: 64)
-        let validation = try ImageLibrary(items: split.validation + split.test, size: 64)
-        #expect(training.images.allSatisfy { $0.count == 64 * 64 && $0.allSatisfy { (0...1).contains($0) } })
+        let training = try ImageLibrary(items: split.train, size: 48)
+        let validation = try ImageLibrary(items: split.validation + split.test, size: 48)
+        #expect(training.images.allSatisfy { $0.count == 48 * 48 && $0.allSatisfy { (0...1).contains($0) } })
         var generator = SeededGenerator(seed: 1)
         let model = ModelKind.smallCNN.make(using: &generator)
         let before = BinaryMetrics.areaUnderROC(scores: Scoring.probabilities(of: model, on: validation), labels: validation.labels) ?? 0
         let trainer = Trainer(model: model, optimizer: Adam(learningRate: 0.01), loss: FocalLoss(gamma: 2, alpha: 0.5))
-        _ = trainer.train(epochs: 12, source: TrainingBatches(library: training, batchSize: 16, seed: 1))
+        _ = trainer.train(epochs: 16, source: TrainingBatches(library: training, batchSize: 16, seed: 1))
         let scores = Scoring.probabilities(of: model, on: validation)
         let after = BinaryMetrics.areaUnderROC(scores: scores, labels: validation.labels) ?? 0
-        #expect(after > 0.75, "validation AUC \(after), before training \(before)")
+        #expect(after > 0.8, "validation AUC \(after), before training \(before)")
     }
 }
