@@ -46,7 +46,8 @@ bench: build
 	$(MAKE) bench-data
 
 ## bench-data: DICOM decoding speed next to pydicom + Pillow, and the synthetic task's learning
-## curve (ResNet-18 at 64 px on 2,000 synthetic images, all and half of the training part)
+## curve (ResNet-18 at 64 px on 2,000 synthetic images, all and half of the training part,
+## scored on their 300 test images and on 1,000 more images of the same site)
 BENCH_DATA = .build/bench-data
 bench-data: build venv
 	rm -rf $(BENCH_DATA) && mkdir -p $(BENCH_DATA)
@@ -55,8 +56,12 @@ bench-data: build venv
 	$(RELEASE_BIN) data synth --out $(BENCH_DATA)/hospital --images 2000 --seed 1
 	$(RELEASE_BIN) train --data $(BENCH_DATA)/hospital --image-size 64 --epochs 8 --out $(BENCH_DATA)/full.safetensors --json > $(BENCH_DATA)/full.json
 	$(RELEASE_BIN) train --data $(BENCH_DATA)/hospital --image-size 64 --epochs 8 --fraction 0.5 --out $(BENCH_DATA)/half.safetensors --json > $(BENCH_DATA)/half.json
+	$(RELEASE_BIN) data synth --out $(BENCH_DATA)/external --images 1000 --seed 2
+	$(RELEASE_BIN) model evaluate --weights $(BENCH_DATA)/full.safetensors --data $(BENCH_DATA)/external --part all --json > $(BENCH_DATA)/full-external.json
+	$(RELEASE_BIN) model evaluate --weights $(BENCH_DATA)/half.safetensors --data $(BENCH_DATA)/external --part all --json > $(BENCH_DATA)/half-external.json
 	$(RELEASE_BIN) bench data --data $(BENCH_DATA)/decode --fixture $(FIXTURE) --reference $(BENCH_DATA)/reference.json \
-		--curve-full $(BENCH_DATA)/full.json --curve-half $(BENCH_DATA)/half.json --out benchmarks/results/data.md
+		--curve-full $(BENCH_DATA)/full.json --curve-half $(BENCH_DATA)/half.json \
+		--external-full $(BENCH_DATA)/full-external.json --external-half $(BENCH_DATA)/half-external.json --out benchmarks/results/data.md
 
 ## venv: Python tools for cross-checks (never needed by the product): torch (CPU), numpy
 venv: .venv/bin/python

@@ -76,7 +76,7 @@ public struct ChestPhantom: Sendable {
             let span = Float.random(in: 0.3...0.85, using: &generator) * Float.pi
             pneumothorax = Pneumothorax(lung: Int.random(in: 0...1, using: &generator),
                                         arcStart: max(-0.15 * Float.pi, centre - span / 2), arcEnd: min(0.8 * Float.pi, centre + span / 2),
-                                        depth: 0.075 + 0.42 * pow(u, 1.55))
+                                        depth: 0.07 + 0.42 * pow(u, 1.6))
         } else {
             pneumothorax = nil
         }
@@ -135,8 +135,8 @@ public struct ChestPhantom: Sendable {
             let x = image.coordinate(index % size), y = image.coordinate(index / size)
             let tissue = 0.03 * coarse(x, y) + 0.03 * fine(x, y) + markings.values[index]
             let lungShare = lungMask.values[index]
-            let lungTissue = tissue + 0.1 * collapsed.values[index]
-            image.values[index] += lungShare * ((1 - air.values[index]) * lungTissue - 0.08 * air.values[index]) + 0.12 * pleura.values[index]
+            let lungTissue = tissue + 0.09 * collapsed.values[index]
+            image.values[index] += lungShare * ((1 - air.values[index]) * lungTissue - 0.07 * air.values[index]) + 0.12 * pleura.values[index]
         }
         drawBones(on: &image, using: &generator)
         if hasChestTube { drawChestTube(on: &image, using: &generator) }
