@@ -29,10 +29,10 @@ demo: build
 	$(RELEASE_BIN) topology check .build/demo/ring-4.json
 	$(RELEASE_BIN) simulate --peers 10 --dimension 100000 --drop 0.2 --rounds 2
 	@rm -rf .build/demo/hospital
-	$(RELEASE_BIN) data synth --out .build/demo/hospital --images 200 --size 256 --positive-rate 0.3 --site 1
+	$(RELEASE_BIN) data synth --out .build/demo/hospital --images 400 --size 256 --positive-rate 0.5 --site 1
 	$(RELEASE_BIN) data labels .build/demo/hospital/train-rle.csv --size 256
 	$(RELEASE_BIN) data inspect $$(find .build/demo/hospital -name '*.dcm' | sort | head -1) --png .build/demo/first-image.png
-	$(RELEASE_BIN) train --data .build/demo/hospital --model small-cnn --image-size 64 --epochs 3 --out .build/demo/small-cnn.safetensors
+	$(RELEASE_BIN) train --data .build/demo/hospital --model small-cnn --image-size 48 --epochs 10 --learning-rate 0.01 --alpha 0.5 --no-augment --out .build/demo/small-cnn.safetensors
 	$(RELEASE_BIN) model evaluate --weights .build/demo/small-cnn.safetensors --data .build/demo/hospital
 
 ## bench: measured figures, written to benchmarks/results/
