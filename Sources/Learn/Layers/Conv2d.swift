@@ -1,3 +1,5 @@
+internal import Dispatch
+
 /// 2-D convolution (PyTorch's Conv2d without groups or dilation), as im2col + sgemm.
 public final class Conv2d: Layer {
     public let inputChannels: Int
@@ -115,27 +117,25 @@ public final class Conv2d: Layer {
 
     // MARK: - im2col
 
-    /// Visits every entry of the column matrix of one image: `visit(column, source)` with the
-    /// entry's index in the column matrix (row stride `rowStride`, first column `firstColumn`)
-    /// and the index of the input value it copies within the image, or nil where the window lies
-    /// in the padding. im2col gathers along it, col2im scatters back along the same path.
+    /// The valid output columns of kernel column `j`: those whose input column lies inside the image.
     @inline(__always)
-    private func forEachColumnEntry(height: Int, width: Int, rowStride: Int, firstColumn: Int, _ visit: (Int, Int?) -> Void) {
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        for c in 0..<inputChannels {
-            for i in 0..<kernelSize {
-                for j in 0..<kernelSize {
-                    let row = ((c * kernelSize + i) * kernelSize + j) * rowStride + firstColumn
-                    for y in 0..<outHeight {
-                        let sourceY = y * stride + i - padding
-                        for x in 0..<outWidth {
-                            let sourceX = x * stride + j - padding
-                            let inside = sourceY >= 0 && sourceY < height && sourceX >= 0 && sourceX < width
-                            visit(row + y * outWidth + x, inside ? (c * height + sourceY) * width + sourceX : nil)
-                        }
-                    }
-                }
-            }
+    private func validColumns(kernelColumn j: Int, width: Int, outWidth: Int) -> Range<Int> {
+        // x * stride + j - padding in 0..<width.
+        let first = max(0, (padding - j + stride - 1) / stride)
+        let last = min(outWidth, (width - 1 + padding - j) / stride + 1)
+        return first..<max(first, last)
+    }
+
+    /// Calls `body(image)` for every image of the batch, spread over BLAS's thread count; images
+    /// touch disjoint memory, so the result does not depend on the number of threads.
+    private func forEachImage(_ batch: Int, _ body: @Sendable (Int) -> Void) {
+        let threads = max(1, min(batch, BLAS.threadCount))
+        guard threads > 1 else {
+            for n in 0..<batch { body(n) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for n in Swift.stride(from: thread, to: batch, by: threads) { body(n) }
         }
     }
 
@@ -143,14 +143,21 @@ public final class Conv2d: Layer {
     /// input[n, c, y*stride + i - padding, x*stride + j - padding], 0 in the padding.
     private func im2col(_ input: Tensor) -> [Float] {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
-        let pixels = outputSize(height) * outputSize(width)
-        var columns = [Float](repeating: 0, count: inputChannels * kernelSize * kernelSize * batch * pixels)
+        let geometry = ColumnGeometry(layer: self, height: height, width: width, batch: batch)
+        var columns = [Float](repeating: 0, count: inputChannels * kernelSize * kernelSize * batch * geometry.pixels)
         input.values.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
-                for n in 0..<batch {
-                    let image = x.baseAddress! + n * inputChannels * height * width
-                    forEachColumnEntry(height: height, width: width, rowStride: batch * pixels, firstColumn: n * pixels) { column, source in
-                        columns[column] = source.map { image[$0] } ?? 0
+                let source = SendablePointer(x.baseAddress!), destination = SendableMutablePointer(columns.baseAddress!)
+                forEachImage(batch) { n in
+                    geometry.forEachSegment(image: n) { column, sourceOffset, count in
+                        // The matrix starts as zeros, which is what the padding holds.
+                        guard !count.isPadding else { return }
+                        let target = destination.pointer + column
+                        if geometry.stride == 1 {
+                            target.update(from: source.pointer + sourceOffset, count: count.value)
+                        } else {
+                            for x in 0..<count.value { target[x] = source.pointer[sourceOffset + x * geometry.stride] }
+                        }
                     }
                 }
             }
@@ -161,16 +168,89 @@ public final class Conv2d: Layer {
     /// Adds column gradients back onto the images they came from (the transpose of im2col).
     private func col2im(_ columns: [Float], into gradient: inout Tensor) {
         let (batch, height, width) = (gradient.shape[0], gradient.shape[2], gradient.shape[3])
-        let pixels = outputSize(height) * outputSize(width)
+        let geometry = ColumnGeometry(layer: self, height: height, width: width, batch: batch)
         columns.withUnsafeBufferPointer { columns in
             gradient.values.withUnsafeMutableBufferPointer { dx in
-                for n in 0..<batch {
-                    let image = dx.baseAddress! + n * inputChannels * height * width
-                    forEachColumnEntry(height: height, width: width, rowStride: batch * pixels, firstColumn: n * pixels) { column, source in
-                        if let source { image[source] += columns[column] }
+                let source = SendablePointer(columns.baseAddress!), destination = SendableMutablePointer(dx.baseAddress!)
+                forEachImage(batch) { n in
+                    geometry.forEachSegment(image: n) { column, imageOffset, count in
+                        guard !count.isPadding else { return }
+                        let from = source.pointer + column
+                        for x in 0..<count.value { destination.pointer[imageOffset + x * geometry.stride] += from[x] }
                     }
                 }
             }
         }
     }
+
+    /// Where each row segment of one image's columns comes from: the layer's shape at one input size.
+    private struct ColumnGeometry: Sendable {
+        /// A run length, and whether the run lies in the padding.
+        struct Count {
+            let value: Int
+            let isPadding: Bool
+        }
+
+        let inputChannels: Int, kernelSize: Int, stride: Int, padding: Int
+        let height: Int, width: Int, outHeight: Int, outWidth: Int, pixels: Int, rowStride: Int
+        /// For each kernel column j, the output columns whose input column is inside the image.
+        let valid: [Range<Int>]
+
+        init(layer: Conv2d, height: Int, width: Int, batch: Int) {
+            inputChannels = layer.inputChannels
+            kernelSize = layer.kernelSize
+            stride = layer.stride
+            padding = layer.padding
+            self.height = height
+            self.width = width
+            outHeight = layer.outputSize(height)
+            outWidth = layer.outputSize(width)
+            pixels = outHeight * outWidth
+            rowStride = batch * pixels
+            valid = (0..<layer.kernelSize).map { layer.validColumns(kernelColumn: $0, width: width, outWidth: layer.outputSize(width)) }
+        }
+
+        /// Calls `visit(column, sourceOffset, count)` for every run of one output row of image `n`'s
+        /// columns: `count` entries from column-matrix index `column`, copied from the image at
+        /// `sourceOffset` (within the whole batch) every `stride` values, or padding.
+        @inline(__always)
+        func forEachSegment(image n: Int, _ visit: (Int, Int, Count) -> Void) {
+            let imageBase = n * inputChannels * height * width
+            for c in 0..<inputChannels {
+                for i in 0..<kernelSize {
+                    for j in 0..<kernelSize {
+                        let row = ((c * kernelSize + i) * kernelSize + j) * rowStride + n * pixels
+                        let columns = valid[j]
+                        for y in 0..<outHeight {
+                            let start = row + y * outWidth
+                            let sourceY = y * stride + i - padding
+                            guard sourceY >= 0, sourceY < height, !columns.isEmpty else {
+                                visit(start, 0, Count(value: outWidth, isPadding: true))
+                                continue
+                            }
+                            if columns.lowerBound > 0 { visit(start, 0, Count(value: columns.lowerBound, isPadding: true)) }
+                            let sourceX = columns.lowerBound * stride + j - padding
+                            visit(start + columns.lowerBound, imageBase + (c * height + sourceY) * width + sourceX,
+                                  Count(value: columns.count, isPadding: false))
+                            if columns.upperBound < outWidth {
+                                visit(start + columns.upperBound, 0, Count(value: outWidth - columns.upperBound, isPadding: true))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer handed to worker threads that touch disjoint parts of its memory.
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
+}
+
+/// A mutable pointer handed to worker threads that write disjoint parts of its memory.
+struct SendableMutablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
