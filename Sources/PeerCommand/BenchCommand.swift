@@ -87,10 +87,12 @@ enum BenchCommand {
             - One step: forward in training mode, focal loss, backward, SGD with momentum; batch 16, 1 channel, 1 logit.
 
             \(text)
-            Where the time goes: convolutions are im2col + sgemm (OpenBLAS); batch norm, ReLU, pooling,
-            im2col/col2im and the optimiser are plain Swift loops on one thread, and every layer
-            allocates its outputs. Those single-threaded passes and allocations are the gap to PyTorch,
-            whose element-wise kernels are vectorised and multi-threaded.
+            Where the time goes: convolutions are im2col + sgemm (OpenBLAS), with im2col and col2im
+            spread over the batch on the BLAS threads; batch norm, ReLU, pooling and the optimiser are
+            plain Swift loops on one thread, and every layer allocates its outputs. Those passes and
+            allocations are the gap to PyTorch, whose element-wise kernels are vectorised and
+            multi-threaded.
+
             """.write(toFile: outPath, atomically: true, encoding: .utf8)
             console.diagnostic("bench: wrote \(outPath)\n")
         }
