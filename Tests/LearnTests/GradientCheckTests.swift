@@ -25,8 +25,9 @@ import Testing
         return y
     }
 
-    /// Loss = sum(y * r) for a fixed random r, so dL/dy = r.
-    @Test(arguments: [(1, 0), (2, 1), (1, 1), (2, 3)])
+    /// Loss = sum(y * r) for a fixed random r, so dL/dy = r. A batch of 2 runs im2col and col2im
+    /// on two threads; padding 3 makes whole rows of the window fall into the padding.
+    @Test(arguments: [(1, 0), (2, 1), (1, 1), (2, 3), (3, 2)])
     func convolution(stride: Int, padding: Int) {
         let (batch, inC, outC, h, w, k) = (2, 3, 4, 7, 6, 3)
         let layer = Conv2d(name: "conv", inputChannels: inC, outputChannels: outC, kernelSize: k, stride: stride, padding: padding,
