@@ -41,77 +41,81 @@ public final class BatchNorm2d: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.shape.count == 4 && input.shape[1] == channels, "BatchNorm2d expects [N, \(channels), H, W], got \(input.shape)")
-        let (batch, plane) = (input.shape[0], input.shape[2] * input.shape[3])
-        let count = batch * plane
-        var output = Tensor(shape: input.shape)
-        var normalized = training ? [Float](repeating: 0, count: input.count) : []
-        var inverseDeviations = [Float](repeating: 0, count: channels)
-        for c in 0..<channels {
-            var mean: Float, variance: Float
+        LayerProfile.measure("BatchNorm2d", String(weight.name.dropLast(".weight".count)), .forward) {
+            precondition(input.shape.count == 4 && input.shape[1] == channels, "BatchNorm2d expects [N, \(channels), H, W], got \(input.shape)")
+            let (batch, plane) = (input.shape[0], input.shape[2] * input.shape[3])
+            let count = batch * plane
+            var output = Tensor(shape: input.shape)
+            var normalized = training ? [Float](repeating: 0, count: input.count) : []
+            var inverseDeviations = [Float](repeating: 0, count: channels)
+            for c in 0..<channels {
+                var mean: Float, variance: Float
+                if training {
+                    var sum = 0.0, squares = 0.0
+                    for n in 0..<batch {
+                        let start = (n * channels + c) * plane
+                        for i in start..<(start + plane) { sum += Double(input.values[i]) }
+                    }
+                    let mean64 = sum / Double(count)
+                    for n in 0..<batch {
+                        let start = (n * channels + c) * plane
+                        for i in start..<(start + plane) { let d = Double(input.values[i]) - mean64; squares += d * d }
+                    }
+                    mean = Float(mean64)
+                    variance = Float(squares / Double(count))
+                    let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
+                    runningMean.values[c] = (1 - momentum) * runningMean.values[c] + momentum * mean
+                    runningVariance.values[c] = (1 - momentum) * runningVariance.values[c] + momentum * unbiased
+                } else {
+                    mean = runningMean.values[c]
+                    variance = runningVariance.values[c]
+                }
+                let inverse = 1 / (variance + epsilon).squareRoot()
+                inverseDeviations[c] = inverse
+                let (gamma, beta) = (weight.value.values[c], bias.value.values[c])
+                for n in 0..<batch {
+                    let start = (n * channels + c) * plane
+                    for i in start..<(start + plane) {
+                        let xHat = (input.values[i] - mean) * inverse
+                        if training { normalized[i] = xHat }
+                        output.values[i] = gamma * xHat + beta
+                    }
+                }
+            }
             if training {
-                var sum = 0.0, squares = 0.0
-                for n in 0..<batch {
-                    let start = (n * channels + c) * plane
-                    for i in start..<(start + plane) { sum += Double(input.values[i]) }
-                }
-                let mean64 = sum / Double(count)
-                for n in 0..<batch {
-                    let start = (n * channels + c) * plane
-                    for i in start..<(start + plane) { let d = Double(input.values[i]) - mean64; squares += d * d }
-                }
-                mean = Float(mean64)
-                variance = Float(squares / Double(count))
-                let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
-                runningMean.values[c] = (1 - momentum) * runningMean.values[c] + momentum * mean
-                runningVariance.values[c] = (1 - momentum) * runningVariance.values[c] + momentum * unbiased
-            } else {
-                mean = runningMean.values[c]
-                variance = runningVariance.values[c]
+                batchesTracked += 1
+                cache = (normalized, inverseDeviations, input.shape)
             }
-            let inverse = 1 / (variance + epsilon).squareRoot()
-            inverseDeviations[c] = inverse
-            let (gamma, beta) = (weight.value.values[c], bias.value.values[c])
-            for n in 0..<batch {
-                let start = (n * channels + c) * plane
-                for i in start..<(start + plane) {
-                    let xHat = (input.values[i] - mean) * inverse
-                    if training { normalized[i] = xHat }
-                    output.values[i] = gamma * xHat + beta
-                }
-            }
+            return output
         }
-        if training {
-            batchesTracked += 1
-            cache = (normalized, inverseDeviations, input.shape)
-        }
-        return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let (normalized, inverseDeviations, shape) = cache else { preconditionFailure("BatchNorm2d.backward without a training forward") }
-        let (batch, plane) = (shape[0], shape[2] * shape[3])
-        let count = Float(batch * plane)
-        var inputGradient = Tensor(shape: shape)
-        for c in 0..<channels {
-            var sumGradient: Float = 0, sumGradientXHat: Float = 0
-            for n in 0..<batch {
-                let start = (n * channels + c) * plane
-                for i in start..<(start + plane) {
-                    sumGradient += outputGradient.values[i]
-                    sumGradientXHat += outputGradient.values[i] * normalized[i]
+        LayerProfile.measure("BatchNorm2d", String(weight.name.dropLast(".weight".count)), .backward) {
+            guard let (normalized, inverseDeviations, shape) = cache else { preconditionFailure("BatchNorm2d.backward without a training forward") }
+            let (batch, plane) = (shape[0], shape[2] * shape[3])
+            let count = Float(batch * plane)
+            var inputGradient = Tensor(shape: shape)
+            for c in 0..<channels {
+                var sumGradient: Float = 0, sumGradientXHat: Float = 0
+                for n in 0..<batch {
+                    let start = (n * channels + c) * plane
+                    for i in start..<(start + plane) {
+                        sumGradient += outputGradient.values[i]
+                        sumGradientXHat += outputGradient.values[i] * normalized[i]
+                    }
+                }
+                bias.gradient.values[c] += sumGradient
+                weight.gradient.values[c] += sumGradientXHat
+                let scale = weight.value.values[c] * inverseDeviations[c] / count
+                for n in 0..<batch {
+                    let start = (n * channels + c) * plane
+                    for i in start..<(start + plane) {
+                        inputGradient.values[i] = scale * (count * outputGradient.values[i] - sumGradient - normalized[i] * sumGradientXHat)
+                    }
                 }
             }
-            bias.gradient.values[c] += sumGradient
-            weight.gradient.values[c] += sumGradientXHat
-            let scale = weight.value.values[c] * inverseDeviations[c] / count
-            for n in 0..<batch {
-                let start = (n * channels + c) * plane
-                for i in start..<(start + plane) {
-                    inputGradient.values[i] = scale * (count * outputGradient.values[i] - sumGradient - normalized[i] * sumGradientXHat)
-                }
-            }
+            return inputGradient
         }
-        return inputGradient
     }
 }

@@ -34,71 +34,75 @@ public final class Conv2d: Layer {
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernelSize) / stride + 1 }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.shape.count == 4 && input.shape[1] == inputChannels, "Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
-        let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        let patch = inputChannels * kernelSize * kernelSize, pixels = outHeight * outWidth
-        // One sgemm for the whole batch: Y' (Cout x N*P) = W (Cout x K) * columns (K x N*P).
-        let columns = im2col(input)
-        var product = [Float](repeating: 0, count: outputChannels * batch * pixels)
-        weight.value.values.withUnsafeBufferPointer { w in
-            columns.withUnsafeBufferPointer { c in
-                product.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemm(m: outputChannels, n: batch * pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!, c: y.baseAddress!)
+        LayerProfile.measure("Conv2d", String(weight.name.dropLast(".weight".count)), .forward) {
+            precondition(input.shape.count == 4 && input.shape[1] == inputChannels, "Conv2d expects [N, \(inputChannels), H, W], got \(input.shape)")
+            let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
+            let (outHeight, outWidth) = (outputSize(height), outputSize(width))
+            let patch = inputChannels * kernelSize * kernelSize, pixels = outHeight * outWidth
+            // One sgemm for the whole batch: Y' (Cout x N*P) = W (Cout x K) * columns (K x N*P).
+            let columns = im2col(input)
+            var product = [Float](repeating: 0, count: outputChannels * batch * pixels)
+            weight.value.values.withUnsafeBufferPointer { w in
+                columns.withUnsafeBufferPointer { c in
+                    product.withUnsafeMutableBufferPointer { y in
+                        BLAS.gemm(m: outputChannels, n: batch * pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!, c: y.baseAddress!)
+                    }
                 }
             }
-        }
-        var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
-        Self.transposeBlocks(product, into: &output.values, outer: outputChannels, inner: batch, block: pixels)
-        if let bias {
-            for n in 0..<batch {
-                for channel in 0..<outputChannels {
-                    let start = (n * outputChannels + channel) * pixels
-                    for i in start..<(start + pixels) { output.values[i] += bias.value.values[channel] }
+            var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
+            Self.transposeBlocks(product, into: &output.values, outer: outputChannels, inner: batch, block: pixels)
+            if let bias {
+                for n in 0..<batch {
+                    for channel in 0..<outputChannels {
+                        let start = (n * outputChannels + channel) * pixels
+                        for i in start..<(start + pixels) { output.values[i] += bias.value.values[channel] }
+                    }
                 }
             }
+            if training { cachedInput = input }
+            return output
         }
-        if training { cachedInput = input }
-        return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
-        let batch = input.shape[0]
-        let pixels = outputGradient.shape[2] * outputGradient.shape[3]
-        let patch = inputChannels * kernelSize * kernelSize
-        let columns = im2col(input)
-        // dY' (Cout x N*P) from dY (N x Cout x P).
-        var gradient = [Float](repeating: 0, count: outputGradient.count)
-        Self.transposeBlocks(outputGradient.values, into: &gradient, outer: batch, inner: outputChannels, block: pixels)
-        var columnGradient = [Float](repeating: 0, count: patch * batch * pixels)
-        gradient.withUnsafeBufferPointer { g in
-            // dW += dY' (Cout x N*P) * columns^T (N*P x K)
-            columns.withUnsafeBufferPointer { c in
-                weight.gradient.values.withUnsafeMutableBufferPointer { dw in
-                    BLAS.gemm(m: outputChannels, n: patch, k: batch * pixels, a: g.baseAddress!, b: c.baseAddress!, transposeB: true,
-                              beta: 1, c: dw.baseAddress!)
+        LayerProfile.measure("Conv2d", String(weight.name.dropLast(".weight".count)), .backward) {
+            guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
+            let batch = input.shape[0]
+            let pixels = outputGradient.shape[2] * outputGradient.shape[3]
+            let patch = inputChannels * kernelSize * kernelSize
+            let columns = im2col(input)
+            // dY' (Cout x N*P) from dY (N x Cout x P).
+            var gradient = [Float](repeating: 0, count: outputGradient.count)
+            Self.transposeBlocks(outputGradient.values, into: &gradient, outer: batch, inner: outputChannels, block: pixels)
+            var columnGradient = [Float](repeating: 0, count: patch * batch * pixels)
+            gradient.withUnsafeBufferPointer { g in
+                // dW += dY' (Cout x N*P) * columns^T (N*P x K)
+                columns.withUnsafeBufferPointer { c in
+                    weight.gradient.values.withUnsafeMutableBufferPointer { dw in
+                        BLAS.gemm(m: outputChannels, n: patch, k: batch * pixels, a: g.baseAddress!, b: c.baseAddress!, transposeB: true,
+                                  beta: 1, c: dw.baseAddress!)
+                    }
+                }
+                // dColumns (K x N*P) = W^T (K x Cout) * dY' (Cout x N*P)
+                weight.value.values.withUnsafeBufferPointer { w in
+                    columnGradient.withUnsafeMutableBufferPointer { dc in
+                        BLAS.gemm(m: patch, n: batch * pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: g.baseAddress!,
+                                  c: dc.baseAddress!)
+                    }
                 }
             }
-            // dColumns (K x N*P) = W^T (K x Cout) * dY' (Cout x N*P)
-            weight.value.values.withUnsafeBufferPointer { w in
-                columnGradient.withUnsafeMutableBufferPointer { dc in
-                    BLAS.gemm(m: patch, n: batch * pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: g.baseAddress!,
-                              c: dc.baseAddress!)
+            var inputGradient = Tensor(shape: input.shape)
+            col2im(columnGradient, into: &inputGradient)
+            if let bias {
+                for n in 0..<batch {
+                    for channel in 0..<outputChannels {
+                        let start = (n * outputChannels + channel) * pixels
+                        bias.gradient.values[channel] += outputGradient.values[start..<(start + pixels)].reduce(0, +)
+                    }
                 }
             }
+            return inputGradient
         }
-        var inputGradient = Tensor(shape: input.shape)
-        col2im(columnGradient, into: &inputGradient)
-        if let bias {
-            for n in 0..<batch {
-                for channel in 0..<outputChannels {
-                    let start = (n * outputChannels + channel) * pixels
-                    bias.gradient.values[channel] += outputGradient.values[start..<(start + pixels)].reduce(0, +)
-                }
-            }
-        }
-        return inputGradient
     }
 
     /// Rearranges `outer x inner` blocks of `block` values into `inner x outer` order:

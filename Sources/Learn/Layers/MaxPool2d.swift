@@ -18,39 +18,43 @@ public final class MaxPool2d: Layer {
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernelSize) / stride + 1 }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        precondition(input.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(input.shape)")
-        let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
-        let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-        var output = Tensor(shape: [input.shape[0], input.shape[1], outHeight, outWidth])
-        var argmax = [Int](repeating: 0, count: output.count)
-        for plane in 0..<planes {
-            for y in 0..<outHeight {
-                for x in 0..<outWidth {
-                    var best = -Float.infinity, bestIndex = -1
-                    for i in 0..<kernelSize {
-                        let sy = y * stride + i - padding
-                        guard sy >= 0 && sy < height else { continue }
-                        for j in 0..<kernelSize {
-                            let sx = x * stride + j - padding
-                            guard sx >= 0 && sx < width else { continue }
-                            let index = (plane * height + sy) * width + sx
-                            if input.values[index] > best || bestIndex < 0 { best = input.values[index]; bestIndex = index }
+        LayerProfile.measure("MaxPool2d", "maxpool", .forward) {
+            precondition(input.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(input.shape)")
+            let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+            let (outHeight, outWidth) = (outputSize(height), outputSize(width))
+            var output = Tensor(shape: [input.shape[0], input.shape[1], outHeight, outWidth])
+            var argmax = [Int](repeating: 0, count: output.count)
+            for plane in 0..<planes {
+                for y in 0..<outHeight {
+                    for x in 0..<outWidth {
+                        var best = -Float.infinity, bestIndex = -1
+                        for i in 0..<kernelSize {
+                            let sy = y * stride + i - padding
+                            guard sy >= 0 && sy < height else { continue }
+                            for j in 0..<kernelSize {
+                                let sx = x * stride + j - padding
+                                guard sx >= 0 && sx < width else { continue }
+                                let index = (plane * height + sy) * width + sx
+                                if input.values[index] > best || bestIndex < 0 { best = input.values[index]; bestIndex = index }
+                            }
                         }
+                        let out = (plane * outHeight + y) * outWidth + x
+                        output.values[out] = best
+                        argmax[out] = bestIndex
                     }
-                    let out = (plane * outHeight + y) * outWidth + x
-                    output.values[out] = best
-                    argmax[out] = bestIndex
                 }
             }
+            if training { cache = (argmax, input.shape) }
+            return output
         }
-        if training { cache = (argmax, input.shape) }
-        return output
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let (argmax, shape) = cache else { preconditionFailure("MaxPool2d.backward without a training forward") }
-        var inputGradient = Tensor(shape: shape)
-        for (out, source) in argmax.enumerated() { inputGradient.values[source] += outputGradient.values[out] }
-        return inputGradient
+        LayerProfile.measure("MaxPool2d", "maxpool", .backward) {
+            guard let (argmax, shape) = cache else { preconditionFailure("MaxPool2d.backward without a training forward") }
+            var inputGradient = Tensor(shape: shape)
+            for (out, source) in argmax.enumerated() { inputGradient.values[source] += outputGradient.values[out] }
+            return inputGradient
+        }
     }
 }

@@ -7,12 +7,16 @@ public final class ReLU: Layer {
     public var parameters: [Parameter] { [] }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        if training { cachedInput = input }
-        return Tensor(shape: input.shape, values: input.values.map { max($0, 0) })
+        LayerProfile.measure("ReLU", "relu", .forward) {
+            if training { cachedInput = input }
+            return Tensor(shape: input.shape, values: input.values.map { max($0, 0) })
+        }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let input = cachedInput else { preconditionFailure("ReLU.backward without a training forward") }
-        return Tensor(shape: input.shape, values: zip(input.values, outputGradient.values).map { $0 > 0 ? $1 : 0 })
+        LayerProfile.measure("ReLU", "relu", .backward) {
+            guard let input = cachedInput else { preconditionFailure("ReLU.backward without a training forward") }
+            return Tensor(shape: input.shape, values: zip(input.values, outputGradient.values).map { $0 > 0 ? $1 : 0 })
+        }
     }
 }
