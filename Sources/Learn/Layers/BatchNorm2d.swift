@@ -45,40 +45,59 @@ public final class BatchNorm2d: Layer {
             precondition(input.shape.count == 4 && input.shape[1] == channels, "BatchNorm2d expects [N, \(channels), H, W], got \(input.shape)")
             let (batch, plane) = (input.shape[0], input.shape[2] * input.shape[3])
             let count = batch * plane
-            var output = Tensor(shape: input.shape)
-            var normalized = training ? [Float](repeating: 0, count: input.count) : []
-            var inverseDeviations = [Float](repeating: 0, count: channels)
-            for c in 0..<channels {
-                var mean: Float, variance: Float
-                if training {
-                    var sum = 0.0, squares = 0.0
-                    for n in 0..<batch {
-                        let start = (n * channels + c) * plane
-                        for i in start..<(start + plane) { sum += Double(input.values[i]) }
+            let channels = channels
+            let values = input.values
+            // Channels are independent: statistics and normalisation of one channel run on one thread.
+            var means: [Float], variances: [Float]
+            if training {
+                var sums = [Double](repeating: 0, count: channels), squares = [Double](repeating: 0, count: channels)
+                sums.withUnsafeMutableBufferPointer { sums in
+                    squares.withUnsafeMutableBufferPointer { squares in
+                        let sums = SendableMutablePointer(sums.baseAddress!), squares = SendableMutablePointer(squares.baseAddress!)
+                        Parallel.forEach(channels) { c in
+                            var sum = 0.0, squared = 0.0
+                            for n in 0..<batch {
+                                let start = (n * channels + c) * plane
+                                for i in start..<(start + plane) { sum += Double(values[i]) }
+                            }
+                            let mean = sum / Double(count)
+                            for n in 0..<batch {
+                                let start = (n * channels + c) * plane
+                                for i in start..<(start + plane) { let d = Double(values[i]) - mean; squared += d * d }
+                            }
+                            sums.pointer[c] = sum
+                            squares.pointer[c] = squared
+                        }
                     }
-                    let mean64 = sum / Double(count)
-                    for n in 0..<batch {
-                        let start = (n * channels + c) * plane
-                        for i in start..<(start + plane) { let d = Double(input.values[i]) - mean64; squares += d * d }
-                    }
-                    mean = Float(mean64)
-                    variance = Float(squares / Double(count))
-                    let unbiased = count > 1 ? Float(squares / Double(count - 1)) : variance
-                    runningMean.values[c] = (1 - momentum) * runningMean.values[c] + momentum * mean
-                    runningVariance.values[c] = (1 - momentum) * runningVariance.values[c] + momentum * unbiased
-                } else {
-                    mean = runningMean.values[c]
-                    variance = runningVariance.values[c]
                 }
-                let inverse = 1 / (variance + epsilon).squareRoot()
-                inverseDeviations[c] = inverse
-                let (gamma, beta) = (weight.value.values[c], bias.value.values[c])
-                for n in 0..<batch {
-                    let start = (n * channels + c) * plane
-                    for i in start..<(start + plane) {
-                        let xHat = (input.values[i] - mean) * inverse
-                        if training { normalized[i] = xHat }
-                        output.values[i] = gamma * xHat + beta
+                means = sums.map { Float($0 / Double(count)) }
+                variances = squares.map { Float($0 / Double(count)) }
+                for c in 0..<channels {
+                    let unbiased = count > 1 ? Float(squares[c] / Double(count - 1)) : variances[c]
+                    runningMean.values[c] = (1 - momentum) * runningMean.values[c] + momentum * means[c]
+                    runningVariance.values[c] = (1 - momentum) * runningVariance.values[c] + momentum * unbiased
+                }
+            } else {
+                means = runningMean.values
+                variances = runningVariance.values
+            }
+            let inverseDeviations = variances.map { 1 / ($0 + epsilon).squareRoot() }
+            let gammas = weight.value.values, betas = bias.value.values, channelMeans = means
+            var output = Tensor(shape: input.shape)
+            var normalized = [Float](repeating: 0, count: training ? input.count : 1)
+            output.values.withUnsafeMutableBufferPointer { output in
+                normalized.withUnsafeMutableBufferPointer { normalized in
+                    let y = SendableMutablePointer(output.baseAddress!), xHat = SendableMutablePointer(normalized.baseAddress!)
+                    Parallel.forEach(channels) { c in
+                        let (mean, inverse, gamma, beta) = (channelMeans[c], inverseDeviations[c], gammas[c], betas[c])
+                        for n in 0..<batch {
+                            let start = (n * channels + c) * plane
+                            for i in start..<(start + plane) {
+                                let normal = (values[i] - mean) * inverse
+                                if training { xHat.pointer[i] = normal }
+                                y.pointer[i] = gamma * normal + beta
+                            }
+                        }
                     }
                 }
             }
@@ -95,23 +114,43 @@ public final class BatchNorm2d: Layer {
             guard let (normalized, inverseDeviations, shape) = cache else { preconditionFailure("BatchNorm2d.backward without a training forward") }
             let (batch, plane) = (shape[0], shape[2] * shape[3])
             let count = Float(batch * plane)
-            var inputGradient = Tensor(shape: shape)
-            for c in 0..<channels {
-                var sumGradient: Float = 0, sumGradientXHat: Float = 0
-                for n in 0..<batch {
-                    let start = (n * channels + c) * plane
-                    for i in start..<(start + plane) {
-                        sumGradient += outputGradient.values[i]
-                        sumGradientXHat += outputGradient.values[i] * normalized[i]
+            let channels = channels
+            let gradients = outputGradient.values, gammas = weight.value.values
+            // Per channel: the two sums, then the input gradient; each channel on one thread.
+            var sums = [Float](repeating: 0, count: channels), sumsTimesNormalized = [Float](repeating: 0, count: channels)
+            sums.withUnsafeMutableBufferPointer { sums in
+                sumsTimesNormalized.withUnsafeMutableBufferPointer { products in
+                    let sums = SendableMutablePointer(sums.baseAddress!), products = SendableMutablePointer(products.baseAddress!)
+                    Parallel.forEach(channels) { c in
+                        var sumGradient: Float = 0, sumGradientXHat: Float = 0
+                        for n in 0..<batch {
+                            let start = (n * channels + c) * plane
+                            for i in start..<(start + plane) {
+                                sumGradient += gradients[i]
+                                sumGradientXHat += gradients[i] * normalized[i]
+                            }
+                        }
+                        sums.pointer[c] = sumGradient
+                        products.pointer[c] = sumGradientXHat
                     }
                 }
-                bias.gradient.values[c] += sumGradient
-                weight.gradient.values[c] += sumGradientXHat
-                let scale = weight.value.values[c] * inverseDeviations[c] / count
-                for n in 0..<batch {
-                    let start = (n * channels + c) * plane
-                    for i in start..<(start + plane) {
-                        inputGradient.values[i] = scale * (count * outputGradient.values[i] - sumGradient - normalized[i] * sumGradientXHat)
+            }
+            for c in 0..<channels {
+                bias.gradient.values[c] += sums[c]
+                weight.gradient.values[c] += sumsTimesNormalized[c]
+            }
+            let (channelSums, channelProducts) = (sums, sumsTimesNormalized)
+            var inputGradient = Tensor(shape: shape)
+            inputGradient.values.withUnsafeMutableBufferPointer { inputGradient in
+                let dx = SendableMutablePointer(inputGradient.baseAddress!)
+                Parallel.forEach(channels) { c in
+                    let scale = gammas[c] * inverseDeviations[c] / count
+                    let (sumGradient, sumGradientXHat) = (channelSums[c], channelProducts[c])
+                    for n in 0..<batch {
+                        let start = (n * channels + c) * plane
+                        for i in start..<(start + plane) {
+                            dx.pointer[i] = scale * (count * gradients[i] - sumGradient - normalized[i] * sumGradientXHat)
+                        }
                     }
                 }
             }

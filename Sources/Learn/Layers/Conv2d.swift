@@ -1,5 +1,3 @@
-internal import Dispatch
-
 /// 2-D convolution (PyTorch's Conv2d without groups or dilation), as im2col + sgemm.
 public final class Conv2d: Layer {
     public let inputChannels: Int
@@ -130,19 +128,6 @@ public final class Conv2d: Layer {
         return first..<max(first, last)
     }
 
-    /// Calls `body(image)` for every image of the batch, spread over BLAS's thread count; images
-    /// touch disjoint memory, so the result does not depend on the number of threads.
-    private func forEachImage(_ batch: Int, _ body: @Sendable (Int) -> Void) {
-        let threads = max(1, min(batch, BLAS.threadCount))
-        guard threads > 1 else {
-            for n in 0..<batch { body(n) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            for n in Swift.stride(from: thread, to: batch, by: threads) { body(n) }
-        }
-    }
-
     /// The column matrix of the batch (K x N*P): entry [(c*k + i)*k + j][n*P + y*outW + x] is
     /// input[n, c, y*stride + i - padding, x*stride + j - padding], 0 in the padding.
     private func im2col(_ input: Tensor) -> [Float] {
@@ -152,7 +137,7 @@ public final class Conv2d: Layer {
         input.values.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
                 let source = SendablePointer(x.baseAddress!), destination = SendableMutablePointer(columns.baseAddress!)
-                forEachImage(batch) { n in
+                Parallel.forEach(batch) { n in
                     geometry.forEachSegment(image: n) { column, sourceOffset, count in
                         // The matrix starts as zeros, which is what the padding holds.
                         guard !count.isPadding else { return }
@@ -176,7 +161,7 @@ public final class Conv2d: Layer {
         columns.withUnsafeBufferPointer { columns in
             gradient.values.withUnsafeMutableBufferPointer { dx in
                 let source = SendablePointer(columns.baseAddress!), destination = SendableMutablePointer(dx.baseAddress!)
-                forEachImage(batch) { n in
+                Parallel.forEach(batch) { n in
                     geometry.forEachSegment(image: n) { column, imageOffset, count in
                         guard !count.isPadding else { return }
                         let from = source.pointer + column

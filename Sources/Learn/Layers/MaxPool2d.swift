@@ -24,23 +24,33 @@ public final class MaxPool2d: Layer {
             let (outHeight, outWidth) = (outputSize(height), outputSize(width))
             var output = Tensor(shape: [input.shape[0], input.shape[1], outHeight, outWidth])
             var argmax = [Int](repeating: 0, count: output.count)
-            for plane in 0..<planes {
-                for y in 0..<outHeight {
-                    for x in 0..<outWidth {
-                        var best = -Float.infinity, bestIndex = -1
-                        for i in 0..<kernelSize {
-                            let sy = y * stride + i - padding
-                            guard sy >= 0 && sy < height else { continue }
-                            for j in 0..<kernelSize {
-                                let sx = x * stride + j - padding
-                                guard sx >= 0 && sx < width else { continue }
-                                let index = (plane * height + sy) * width + sx
-                                if input.values[index] > best || bestIndex < 0 { best = input.values[index]; bestIndex = index }
+            let (kernelSize, stride, padding) = (kernelSize, stride, padding)
+            input.values.withUnsafeBufferPointer { source in
+                output.values.withUnsafeMutableBufferPointer { destination in
+                    argmax.withUnsafeMutableBufferPointer { indices in
+                        let x = SendablePointer(source.baseAddress!), y = SendableMutablePointer(destination.baseAddress!)
+                        let chosen = SendableMutablePointer(indices.baseAddress!)
+                        // Planes are independent: spread them over the threads.
+                        Parallel.forEach(planes) { plane in
+                            for row in 0..<outHeight {
+                                for column in 0..<outWidth {
+                                    var best = -Float.infinity, bestIndex = -1
+                                    for i in 0..<kernelSize {
+                                        let sy = row * stride + i - padding
+                                        guard sy >= 0 && sy < height else { continue }
+                                        for j in 0..<kernelSize {
+                                            let sx = column * stride + j - padding
+                                            guard sx >= 0 && sx < width else { continue }
+                                            let index = (plane * height + sy) * width + sx
+                                            if x.pointer[index] > best || bestIndex < 0 { best = x.pointer[index]; bestIndex = index }
+                                        }
+                                    }
+                                    let out = (plane * outHeight + row) * outWidth + column
+                                    y.pointer[out] = best
+                                    chosen.pointer[out] = bestIndex
+                                }
                             }
                         }
-                        let out = (plane * outHeight + y) * outWidth + x
-                        output.values[out] = best
-                        argmax[out] = bestIndex
                     }
                 }
             }
