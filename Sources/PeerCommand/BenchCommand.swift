@@ -90,8 +90,9 @@ enum BenchCommand {
 
             \(text)
             Where the time goes: convolutions are im2col + sgemm (OpenBLAS), with im2col and col2im
-            spread over the batch on the BLAS threads; batch norm, ReLU, pooling and the optimiser are
-            plain Swift loops on one thread, and every layer allocates its outputs.
+            spread over the batch on the BLAS threads; batch norm and max pooling run channel by channel
+            on the same threads; ReLU and the optimiser are plain Swift loops on one thread, and every
+            layer allocates its outputs.
 
             How far PyTorch's speed is: a ResNet-18 step at 128 px and batch 16 is 54.4 GFLOP of
             convolution (18.1 forward, twice that backward; 4x at 256 px), 0.27 s at the sgemm
@@ -99,8 +100,8 @@ enum BenchCommand {
             reachable with GEMM-based convolution. The profile below shows where the rest goes:
             convolutions take about four fifths of a step, well above their GEMM time, because
             backward recomputes im2col, col2im scatters, the outputs are transposed block by block
-            and every buffer is freshly allocated and zeroed; batch norm, max pooling and the
-            optimiser are single-threaded passes.
+            and every buffer is freshly allocated and zeroed; ReLU and the optimiser are
+            single-threaded passes.
 
             ## Per-layer profile
 
