@@ -99,9 +99,9 @@ enum BenchCommand {
             ceiling above. PyTorch's step takes 16 / its images/s (0.35 s at 128 px), so its speed is
             reachable with GEMM-based convolution. The profile below shows where the rest goes:
             convolutions take about four fifths of a step, well above their GEMM time, because
-            backward recomputes im2col, col2im scatters, the outputs are transposed block by block
-            and every buffer is freshly allocated and zeroed; ReLU and the optimiser are
-            single-threaded passes.
+            col2im scatters, the outputs are transposed block by block and every buffer (the column
+            matrices kept for backward among them) is freshly allocated and zeroed; ReLU and the
+            optimiser are single-threaded passes.
 
             ## Per-layer profile
 

@@ -10,7 +10,8 @@ public final class Conv2d: Layer {
     /// [outputChannels], when the layer has a bias.
     public let bias: Parameter?
 
-    private var cachedInput: Tensor?
+    /// The training forward's input shape and column matrix, which backward needs again.
+    private var cached: (inputShape: [Int], columns: [Float])?
 
     public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = false, weights: [Float]? = nil) {
@@ -57,18 +58,17 @@ public final class Conv2d: Layer {
                     }
                 }
             }
-            if training { cachedInput = input }
+            if training { cached = (input.shape, columns) }
             return output
         }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         LayerProfile.measure("Conv2d", String(weight.name.dropLast(".weight".count)), .backward) {
-            guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
-            let batch = input.shape[0]
+            guard let (inputShape, columns) = cached else { preconditionFailure("Conv2d.backward without a training forward") }
+            let batch = inputShape[0]
             let pixels = outputGradient.shape[2] * outputGradient.shape[3]
             let patch = inputChannels * kernelSize * kernelSize
-            let columns = im2col(input)
             // dY' (Cout x N*P) from dY (N x Cout x P).
             var gradient = [Float](repeating: 0, count: outputGradient.count)
             Self.transposeBlocks(outputGradient.values, into: &gradient, outer: batch, inner: outputChannels, block: pixels)
@@ -89,7 +89,7 @@ public final class Conv2d: Layer {
                     }
                 }
             }
-            var inputGradient = Tensor(shape: input.shape)
+            var inputGradient = Tensor(shape: inputShape)
             col2im(columnGradient, into: &inputGradient)
             if let bias {
                 for n in 0..<batch {
