@@ -54,16 +54,16 @@ import Testing
 
     @Test func smallCNNLearnsTheSyntheticTask() throws {
         let split = try SIIMDataset(directory: Self.directory).split(seed: 1)
-        let training = try ImageLibrary(items: split.train, size: 48)
-        let validation = try ImageLibrary(items: split.validation + split.test, size: 48)
-        #expect(training.images.allSatisfy { $0.count == 48 * 48 && $0.allSatisfy { (0...1).contains($0) } })
+        let training = try ImageLibrary(items: split.train, size: 40)
+        let validation = try ImageLibrary(items: split.validation + split.test, size: 40)
+        #expect(training.images.allSatisfy { $0.count == 40 * 40 && $0.allSatisfy { (0...1).contains($0) } })
         var generator = SeededGenerator(seed: 1)
         let model = ModelKind.smallCNN.make(using: &generator)
         let before = BinaryMetrics.areaUnderROC(scores: Scoring.probabilities(of: model, on: validation), labels: validation.labels) ?? 0
         let trainer = Trainer(model: model, optimizer: Adam(learningRate: 0.01), loss: FocalLoss(gamma: 2, alpha: 0.5))
-        _ = trainer.train(epochs: 16, source: TrainingBatches(library: training, batchSize: 16, seed: 1))
+        _ = trainer.train(epochs: 12, source: TrainingBatches(library: training, batchSize: 16, seed: 1))
         let scores = Scoring.probabilities(of: model, on: validation)
         let after = BinaryMetrics.areaUnderROC(scores: scores, labels: validation.labels) ?? 0
-        #expect(after > 0.68, "validation AUC \(after), before training \(before)")
+        #expect(after > 0.65, "validation AUC \(after), before training \(before)")
     }
 }
