@@ -117,6 +117,15 @@ struct Arguments {
         return value
     }
 
+    /// Removes a decimal option within `range`, or returns `defaultValue` when absent.
+    mutating func number(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(UsageError) -> Double {
+        guard let text = try option(name) else { return defaultValue }
+        guard let value = Double(text), range.contains(value) else {
+            throw usage("'\(name)' must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
     /// Ends parsing: anything left over is an unknown option or an unexpected argument.
     mutating func finish() throws(UsageError) {
         guard let first = remaining.first else { return }

@@ -44,7 +44,7 @@ enum DataCommand {
         let out = try arguments.required("--out", placeholder: "DIR")
         let imageCount = try arguments.integer("--images", default: 0, in: 0...1_000_000)
         let size = try arguments.integer("--size", default: 1024, in: 64...2048)
-        let rateText = try arguments.option("--positive-rate")
+        let rate = try arguments.number("--positive-rate", default: 0.22, in: 0...1)
         let seed = try arguments.integer("--seed", default: 1, in: 0...Int.max)
         let site = try arguments.integer("--site", default: 0, in: 0...1_000_000)
         let threads = try arguments.integer("--threads", default: 2, in: 1...64)
@@ -52,8 +52,6 @@ enum DataCommand {
         let json = try arguments.flag("--json")
         try arguments.finish()
         guard imageCount > 0 else { throw arguments.usage("missing '--images N' (at least 1)") }
-        let rate = Double(rateText ?? "0.22") ?? -1
-        guard (0...1).contains(rate) else { throw arguments.usage("'--positive-rate' must be a number in 0...1, got '\(rateText ?? "")'") }
         if !force, let contents = try? FileManager.default.contentsOfDirectory(atPath: out), !contents.isEmpty {
             throw CommandFailure("\(out) is not empty; choose another directory or pass --force")
         }

@@ -43,7 +43,7 @@ enum SimulateCommand {
     static func run(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
         let peerCount = try arguments.integer("--peers", default: 0, in: 0...2000)
         let dimension = try arguments.integer("--dimension", default: 0, in: 0...50_000_000)
-        let dropText = try arguments.option("--drop")
+        let drop = try arguments.number("--drop", default: 0, in: 0...0.9)
         let dropPhase = try arguments.option("--drop-phase") ?? "random"
         let maskingText = try arguments.option("--masking")
         let thresholdText = try arguments.option("--threshold")
@@ -59,10 +59,6 @@ enum SimulateCommand {
 
         guard dimension > 0 else { throw arguments.usage("missing '--dimension D' (at least 1)") }
         guard topologyPath != nil || peerCount >= 2 else { throw arguments.usage("missing '--peers N' (at least 2) or '--topology FILE'") }
-        let drop = try dropText.map { text throws(UsageError) -> Double in
-            guard let value = Double(text), (0...0.9).contains(value) else { throw arguments.usage("'--drop' must be a fraction in 0...0.9, got '\(text)'") }
-            return value
-        } ?? 0
         guard dropPhase == "random" || Simulation.phases.contains(dropPhase) else {
             throw arguments.usage("unknown --drop-phase '\(dropPhase)'; expected random or one of: \(Simulation.phases.joined(separator: ", "))")
         }

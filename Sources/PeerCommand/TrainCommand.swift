@@ -44,9 +44,9 @@ enum TrainCommand {
         let epochs = try arguments.integer("--epochs", default: 10, in: 1...10_000)
         let batchSize = try arguments.integer("--batch-size", default: 16, in: 1...4096)
         let optimizerName = try arguments.option("--optimizer") ?? "adam"
-        let rateText = try arguments.option("--learning-rate")
-        let alphaText = try arguments.option("--alpha")
-        let fractionText = try arguments.option("--fraction")
+        let learningRate = try arguments.number("--learning-rate", default: optimizerName == "adam" ? 0.001 : 0.01, in: 1e-7...10)
+        let alpha = try arguments.number("--alpha", default: 0.25, in: 0...1)
+        let fraction = try arguments.number("--fraction", default: 1, in: 0.01...1)
         let balanced = try arguments.flag("--balanced")
         let noAugment = try arguments.flag("--no-augment")
         let seed = UInt64(try arguments.integer("--seed", default: 1, in: 0...Int.max))
@@ -57,9 +57,6 @@ enum TrainCommand {
         try arguments.finish()
         guard let kind = ModelKind(rawValue: modelName) else { throw arguments.usage("unknown --model '\(modelName)'; expected \(ModelKind.choices)") }
         guard optimizerName == "sgd" || optimizerName == "adam" else { throw arguments.usage("unknown --optimizer '\(optimizerName)'; expected sgd or adam") }
-        let learningRate = try number(rateText, "--learning-rate", default: optimizerName == "adam" ? 0.001 : 0.01, in: 1e-7...10, arguments)
-        let alpha = try number(alphaText, "--alpha", default: 0.25, in: 0...1, arguments)
-        let fraction = try number(fractionText, "--fraction", default: 1, in: 0.01...1, arguments)
 
         BLAS.setThreadCount(threads)
         let started = ContinuousClock.now
@@ -125,14 +122,6 @@ enum TrainCommand {
             chosen += group.prefix(max(1, Int((Double(group.count) * fraction).rounded())))
         }
         return chosen.sorted { $0.imageID < $1.imageID }
-    }
-
-    static func number(_ text: String?, _ name: String, default value: Double, in range: ClosedRange<Double>, _ arguments: Arguments) throws -> Double {
-        guard let text else { return value }
-        guard let parsed = Double(text), range.contains(parsed) else {
-            throw arguments.usage("'\(name)' must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
-        }
-        return parsed
     }
 }
 
