@@ -1,5 +1,3 @@
-internal import Dispatch
-
 /// Decoded, resized images held in memory, so that epochs never decode a DICOM twice: each image
 /// is square, `size` pixels a side, brightness scaled to 0...1 (8-bit images divided by 255,
 /// deeper ones stretched from their minimum to their maximum).
@@ -24,24 +22,15 @@ public struct ImageLibrary: Sendable {
     /// - Throws: the first file's error, prefixed with its path.
     public init(items: [SIIMDataset.Item], size: Int, threadCount: Int = 2,
                 progress: @escaping @Sendable (Int) -> Void = { _ in }) throws {
-        let images = Locked([[Float]](repeating: [], count: items.count))
-        let failure = Locked<LoadFailure?>(nil)
-        let done = Locked(0)
-        let threads = max(1, min(threadCount, items.count))
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            for index in stride(from: thread, to: items.count, by: threads) where failure.value == nil {
-                do {
-                    let image = try Self.load(items[index].path, size: size)
-                    images.update { $0[index] = image }
-                    progress(done.update { $0 += 1; return $0 })
-                } catch {
-                    failure.update { $0 = $0 ?? LoadFailure(path: items[index].path, underlying: "\(error)") }
-                }
+        let images = try Parallel.map(items.count, threadCount: threadCount, progress: progress) { index in
+            do {
+                return try Self.load(items[index].path, size: size)
+            } catch {
+                throw LoadFailure(path: items[index].path, underlying: "\(error)")
             }
         }
-        if let failure = failure.value { throw failure }
         self.size = size
-        self.images = images.value
+        self.images = images
         self.labels = items.map { $0.isPositive ? 1 : 0 }
     }
 

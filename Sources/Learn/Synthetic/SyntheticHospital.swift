@@ -1,4 +1,3 @@
-internal import Dispatch
 internal import Foundation
 
 /// Writes a synthetic hospital in the SIIM-ACR layout: JPEG-baseline DICOMs with SIIM-like headers
@@ -50,23 +49,10 @@ public struct SyntheticHospital: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let positives = positiveFlags()
         let profile = profile
-        let rows = Locked([String?](repeating: nil, count: imageCount))
-        let failure = Locked<(any Error)?>(nil)
-        let done = Locked(0)
-        let threads = max(1, min(threadCount, imageCount))
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            for index in stride(from: thread, to: imageCount, by: threads) where failure.value == nil {
-                do {
-                    let row = try writeImage(index, positive: positives[index], profile: profile, into: directory)
-                    rows.update { $0[index] = row }
-                    progress(done.update { $0 += 1; return $0 })
-                } catch {
-                    failure.update { $0 = $0 ?? error }
-                }
-            }
+        let rows = try Parallel.map(imageCount, threadCount: threadCount, progress: progress) { index in
+            try writeImage(index, positive: positives[index], profile: profile, into: directory)
         }
-        if let error = failure.value { throw error }
-        let csv = "ImageId, EncodedPixels\n" + rows.value.map { $0! + "\n" }.joined()
+        let csv = "ImageId, EncodedPixels\n" + rows.map { $0 + "\n" }.joined()
         let labelsPath = directory + "/" + Self.labelsFileName
         try AtomicFile.write(Array(csv.utf8), to: labelsPath)
         return Summary(imageCount: imageCount, positiveCount: positives.count { $0 }, labelsPath: labelsPath)

@@ -1,6 +1,6 @@
-public import Crypto
+import Crypto
 internal import Foundation
-public import Gossip
+import Gossip
 
 /// Secure aggregation among peers on loopback against plain float summation over the same tree.
 public enum AggregationBenchmark {
