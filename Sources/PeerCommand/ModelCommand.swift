@@ -31,13 +31,7 @@ enum ModelCommand {
         let inputPath = try arguments.required("--input", placeholder: "FILE")
         let output = try arguments.required("--output", placeholder: "FILE")
         try arguments.finish()
-        var generator = SeededGenerator(seed: 0)
-        let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
-        do {
-            try StateDictLoading.load(try SafetensorsReader.read(contentsOf: weights), into: model)
-        } catch {
-            throw UsageError(message: "\(weights): \(error)", command: "peer model forward")
-        }
+        let model = try loadCheckpoint(weights, kind: .resnet18, command: "peer model forward")
         let entries: [SafetensorsReader.Entry]
         do { entries = try SafetensorsReader.read(contentsOf: inputPath) } catch {
             throw UsageError(message: "\(inputPath): \(error)", command: "peer model forward")
@@ -141,15 +135,7 @@ enum ModelCommand {
         let size = sizeOption > 0 ? sizeOption : note?.imageSize ?? 128
         guard size >= 32 else { throw arguments.usage("'--image-size' must be at least 32") }
         BLAS.setThreadCount(threads)
-        var generator = SeededGenerator(seed: 0)
-        let model = kind.make(using: &generator)
-        do {
-            try StateDictLoading.load(try SafetensorsReader.read(contentsOf: weights), into: model)
-        } catch let error as StateDictLoading.Mismatch {
-            throw UsageError(message: "\(weights): \(error) (is it a \(kind.rawValue) checkpoint? pass --model)", command: "peer model evaluate")
-        } catch let error as SafetensorsReader.Malformed {
-            throw UsageError(message: "\(weights): \(error)", command: "peer model evaluate")
-        }
+        let model = try loadCheckpoint(weights, kind: kind, command: "peer model evaluate", choosable: true)
         let data = try DatasetLoading(directory: directory, seed: splitSeed, command: "peer model evaluate")
         var threshold = note?.threshold
         if threshold == nil {
@@ -169,5 +155,22 @@ enum ModelCommand {
             console.output("\(part) (\(library.labels.count) images, \(report["positives"] ?? 0) positive): \(DatasetLoading.summary(report))\n")
         }
         return ExitStatus.success
+    }
+
+    /// A `kind` model with the checkpoint at `path` loaded strictly (`choosable`: the command takes --model). A malformed file or one of
+    /// another model is a usage error naming the file; an unreadable file is a runtime failure.
+    static func loadCheckpoint(_ path: String, kind: ModelKind, command: String, choosable: Bool = false) throws -> any Layer {
+        var generator = SeededGenerator(seed: 0)
+        let model = kind.make(using: &generator)
+        do {
+            try StateDictLoading.load(try SafetensorsReader.read(contentsOf: path), into: model)
+        } catch let error as StateDictLoading.Mismatch {
+            throw UsageError(message: "\(path): \(error) (is it a \(kind.rawValue) checkpoint?\(choosable ? " pass --model" : ""))", command: command)
+        } catch let error as SafetensorsReader.Malformed {
+            throw UsageError(message: "\(path): \(error)", command: command)
+        } catch {
+            throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
+        }
+        return model
     }
 }
