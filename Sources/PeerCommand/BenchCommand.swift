@@ -74,7 +74,7 @@ enum BenchCommand {
             rows += "| \(size) | 16 | \(String(format: "%.1f", ours)) | \(theirs.map { String(format: "%.1f", $0) } ?? "-") | \(theirs.map { String(format: "%.2fx", ours / $0) } ?? "-") |\n"
         }
         let text = """
-            OpenBLAS threads: \(threads); sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", gigaflops)) GFLOP/s (the ceiling).
+            OpenBLAS threads: \(threads), worker polling after each sgemm: \(OpenBLASSpin.current.map { "2^\($0) cycles (\(OpenBLASSpin.variable)=\($0))" } ?? "OpenBLAS's default 2^28 cycles"); sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", gigaflops)) GFLOP/s (the ceiling).
 
             \(rows)
             """

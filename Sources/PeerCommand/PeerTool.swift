@@ -34,6 +34,7 @@ enum PeerTool {
     }
 
     static func main() async {
+        OpenBLASSpin.applyByExecutingAgain()
         exit(await run(Array(CommandLine.arguments.dropFirst())))
     }
 

@@ -34,7 +34,9 @@ import Testing
         let finite = logits.values.allSatisfy { $0.isFinite }
         #expect(finite)
         let inputGradient = model.backward(Tensor(shape: [2, 1], values: [1, -1]))
+        // The first convolution's input is the data: its gradient is not computed.
         #expect(inputGradient.shape == input.shape)
+        #expect(inputGradient.values.allSatisfy { $0 == 0 })
         let finiteGradients = model.parameters.allSatisfy { $0.gradient.values.allSatisfy { $0.isFinite } }
         #expect(finiteGradients)
         #expect(model.parameters.last!.gradient.values == [0]) // d(l1 - l2)/d bias

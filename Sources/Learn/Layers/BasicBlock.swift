@@ -40,7 +40,7 @@ public final class BasicBlock: Layer {
         var main = relu1.forward(bn1.forward(conv1.forward(input, training: training), training: training), training: training)
         main = bn2.forward(conv2.forward(main, training: training), training: training)
         let shortcut = downsample.map { $0.bn.forward($0.conv.forward(input, training: training), training: training) } ?? input
-        for i in main.values.indices { main.values[i] += shortcut.values[i] }
+        Elementwise.add(shortcut, to: &main)
         return reluOut.forward(main, training: training)
     }
 
@@ -48,7 +48,7 @@ public final class BasicBlock: Layer {
         let sumGradient = reluOut.backward(outputGradient)
         var inputGradient = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(sumGradient)))))
         let shortcutGradient = downsample.map { $0.conv.backward($0.bn.backward(sumGradient)) } ?? sumGradient
-        for i in inputGradient.values.indices { inputGradient.values[i] += shortcutGradient.values[i] }
+        Elementwise.add(shortcutGradient, to: &inputGradient)
         return inputGradient
     }
 }

@@ -46,27 +46,26 @@ public final class BatchNorm2d: Layer {
             let (batch, plane) = (input.shape[0], input.shape[2] * input.shape[3])
             let count = batch * plane
             let channels = channels
-            let values = input.values
             // Channels are independent: statistics and normalisation of one channel run on one thread.
+            // Each plane is summed in Float, the planes of a channel in Double.
             var means: [Float], variances: [Float]
             if training {
                 var sums = [Double](repeating: 0, count: channels), squares = [Double](repeating: 0, count: channels)
-                sums.withUnsafeMutableBufferPointer { sums in
-                    squares.withUnsafeMutableBufferPointer { squares in
-                        let sums = SendableMutablePointer(sums.baseAddress!), squares = SendableMutablePointer(squares.baseAddress!)
-                        Parallel.forEach(channels) { c in
-                            var sum = 0.0, squared = 0.0
-                            for n in 0..<batch {
-                                let start = (n * channels + c) * plane
-                                for i in start..<(start + plane) { sum += Double(values[i]) }
+                input.values.withUnsafeBufferPointer { x in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        squares.withUnsafeMutableBufferPointer { squares in
+                            let x = SendablePointer(x.baseAddress!)
+                            let sums = SendableMutablePointer(sums.baseAddress!), squares = SendableMutablePointer(squares.baseAddress!)
+                            Parallel.forEach(channels) { c in
+                                var sum = 0.0, squared = 0.0
+                                for n in 0..<batch { sum += Double(Reduction.sum(x.pointer + (n * channels + c) * plane, count: plane)) }
+                                let mean = Float(sum / Double(count))
+                                for n in 0..<batch {
+                                    squared += Double(Reduction.squaredDeviations(x.pointer + (n * channels + c) * plane, count: plane, mean: mean))
+                                }
+                                sums.pointer[c] = sum
+                                squares.pointer[c] = squared
                             }
-                            let mean = sum / Double(count)
-                            for n in 0..<batch {
-                                let start = (n * channels + c) * plane
-                                for i in start..<(start + plane) { let d = Double(values[i]) - mean; squared += d * d }
-                            }
-                            sums.pointer[c] = sum
-                            squares.pointer[c] = squared
                         }
                     }
                 }
@@ -83,19 +82,25 @@ public final class BatchNorm2d: Layer {
             }
             let inverseDeviations = variances.map { 1 / ($0 + epsilon).squareRoot() }
             let gammas = weight.value.values, betas = bias.value.values, channelMeans = means
-            var output = Tensor(shape: input.shape)
-            var normalized = [Float](repeating: 0, count: training ? input.count : 1)
-            output.values.withUnsafeMutableBufferPointer { output in
-                normalized.withUnsafeMutableBufferPointer { normalized in
-                    let y = SendableMutablePointer(output.baseAddress!), xHat = SendableMutablePointer(normalized.baseAddress!)
-                    Parallel.forEach(channels) { c in
-                        let (mean, inverse, gamma, beta) = (channelMeans[c], inverseDeviations[c], gammas[c], betas[c])
-                        for n in 0..<batch {
-                            let start = (n * channels + c) * plane
-                            for i in start..<(start + plane) {
-                                let normal = (values[i] - mean) * inverse
-                                if training { xHat.pointer[i] = normal }
-                                y.pointer[i] = gamma * normal + beta
+            var normalized = training ? [Float](repeating: 0, count: input.count) : []
+            let output = Tensor(shape: input.shape) { output in
+                input.values.withUnsafeBufferPointer { x in
+                    normalized.withUnsafeMutableBufferPointer { normalized in
+                        let x = SendablePointer(x.baseAddress!), y = SendableMutablePointer(output.baseAddress!)
+                        let xHat = training ? normalized.baseAddress.map(SendableMutablePointer.init) : nil
+                        Parallel.forEach(channels) { c in
+                            let (mean, inverse, gamma, beta) = (channelMeans[c], inverseDeviations[c], gammas[c], betas[c])
+                            for n in 0..<batch {
+                                let start = (n * channels + c) * plane
+                                if let xHat {
+                                    for i in start..<(start + plane) {
+                                        let normal = (x.pointer[i] - mean) * inverse
+                                        xHat.pointer[i] = normal
+                                        y.pointer[i] = gamma * normal + beta
+                                    }
+                                } else {
+                                    for i in start..<(start + plane) { y.pointer[i] = gamma * ((x.pointer[i] - mean) * inverse) + beta }
+                                }
                             }
                         }
                     }
@@ -115,44 +120,42 @@ public final class BatchNorm2d: Layer {
             let (batch, plane) = (shape[0], shape[2] * shape[3])
             let count = Float(batch * plane)
             let channels = channels
-            let gradients = outputGradient.values, gammas = weight.value.values
-            // Per channel: the two sums, then the input gradient; each channel on one thread.
-            var sums = [Float](repeating: 0, count: channels), sumsTimesNormalized = [Float](repeating: 0, count: channels)
-            sums.withUnsafeMutableBufferPointer { sums in
-                sumsTimesNormalized.withUnsafeMutableBufferPointer { products in
-                    let sums = SendableMutablePointer(sums.baseAddress!), products = SendableMutablePointer(products.baseAddress!)
-                    Parallel.forEach(channels) { c in
-                        var sumGradient: Float = 0, sumGradientXHat: Float = 0
-                        for n in 0..<batch {
-                            let start = (n * channels + c) * plane
-                            for i in start..<(start + plane) {
-                                sumGradient += gradients[i]
-                                sumGradientXHat += gradients[i] * normalized[i]
+            let gammas = weight.value.values
+            // Per channel, on one thread: the two sums, then the input gradient.
+            var sums = [Float](repeating: 0, count: channels), products = [Float](repeating: 0, count: channels)
+            let inputGradient = Tensor(shape: shape) { inputGradient in
+                outputGradient.values.withUnsafeBufferPointer { gradients in
+                    normalized.withUnsafeBufferPointer { normalized in
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            products.withUnsafeMutableBufferPointer { products in
+                                let dy = SendablePointer(gradients.baseAddress!), xHat = SendablePointer(normalized.baseAddress!)
+                                let dx = SendableMutablePointer(inputGradient.baseAddress!)
+                                let sums = SendableMutablePointer(sums.baseAddress!), products = SendableMutablePointer(products.baseAddress!)
+                                Parallel.forEach(channels) { c in
+                                    var sumGradient: Float = 0, sumGradientXHat: Float = 0
+                                    for n in 0..<batch {
+                                        let start = (n * channels + c) * plane
+                                        sumGradient += Reduction.sum(dy.pointer + start, count: plane)
+                                        sumGradientXHat += Reduction.dot(dy.pointer + start, xHat.pointer + start, count: plane)
+                                    }
+                                    sums.pointer[c] = sumGradient
+                                    products.pointer[c] = sumGradientXHat
+                                    let scale = gammas[c] * inverseDeviations[c] / count
+                                    for n in 0..<batch {
+                                        let start = (n * channels + c) * plane
+                                        for i in start..<(start + plane) {
+                                            dx.pointer[i] = scale * (count * dy.pointer[i] - sumGradient - xHat.pointer[i] * sumGradientXHat)
+                                        }
+                                    }
+                                }
                             }
                         }
-                        sums.pointer[c] = sumGradient
-                        products.pointer[c] = sumGradientXHat
                     }
                 }
             }
             for c in 0..<channels {
                 bias.gradient.values[c] += sums[c]
-                weight.gradient.values[c] += sumsTimesNormalized[c]
-            }
-            let (channelSums, channelProducts) = (sums, sumsTimesNormalized)
-            var inputGradient = Tensor(shape: shape)
-            inputGradient.values.withUnsafeMutableBufferPointer { inputGradient in
-                let dx = SendableMutablePointer(inputGradient.baseAddress!)
-                Parallel.forEach(channels) { c in
-                    let scale = gammas[c] * inverseDeviations[c] / count
-                    let (sumGradient, sumGradientXHat) = (channelSums[c], channelProducts[c])
-                    for n in 0..<batch {
-                        let start = (n * channels + c) * plane
-                        for i in start..<(start + plane) {
-                            dx.pointer[i] = scale * (count * gradients[i] - sumGradient - normalized[i] * sumGradientXHat)
-                        }
-                    }
-                }
+                weight.gradient.values[c] += products[c]
             }
             return inputGradient
         }

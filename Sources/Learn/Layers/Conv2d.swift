@@ -9,18 +9,25 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     /// [outputChannels], when the layer has a bias.
     public let bias: Parameter?
+    /// Whether backward computes the input gradient; a network's first layer, whose input is
+    /// the data, skips it and returns zeros.
+    public let propagatesInputGradient: Bool
 
-    /// The training forward's input shape and column matrix, which backward needs again.
-    private var cached: (inputShape: [Int], columns: [Float])?
+    /// The column matrix of the last forward and the input shape it was built for: backward uses
+    /// it, and the next forward of that shape reuses its memory (whose padding entries stay zero).
+    private var columns: (inputShape: [Int], values: [Float])?
+    /// Whether `columns` comes from a training forward.
+    private var backwardReady = false
 
     public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = false, weights: [Float]? = nil) {
+                bias: Bool = false, propagatesInputGradient: Bool = true, weights: [Float]? = nil) {
         precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0, "invalid convolution")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
+        self.propagatesInputGradient = propagatesInputGradient
         let shape = [outputChannels, inputChannels, kernelSize, kernelSize]
         weight = Parameter(name: name + ".weight",
                            value: Tensor(shape: shape, values: weights ?? [Float](repeating: 0, count: shape.reduce(1, *))))
@@ -38,80 +45,80 @@ public final class Conv2d: Layer {
             let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
             let (outHeight, outWidth) = (outputSize(height), outputSize(width))
             let patch = inputChannels * kernelSize * kernelSize, pixels = outHeight * outWidth
-            // One sgemm for the whole batch: Y' (Cout x N*P) = W (Cout x K) * columns (K x N*P).
             let columns = im2col(input)
-            var product = [Float](repeating: 0, count: outputChannels * batch * pixels)
-            weight.value.values.withUnsafeBufferPointer { w in
-                columns.withUnsafeBufferPointer { c in
-                    product.withUnsafeMutableBufferPointer { y in
-                        BLAS.gemm(m: outputChannels, n: batch * pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!, c: y.baseAddress!)
+            defer {
+                self.columns = (input.shape, columns)
+                backwardReady = training
+            }
+            // One sgemm for the whole batch: Y' (Cout x N*P) = W (Cout x K) * columns (K x N*P).
+            return ScratchPool.shared.withBuffer(count: outputChannels * batch * pixels) { product in
+                weight.value.values.withUnsafeBufferPointer { w in
+                    columns.withUnsafeBufferPointer { c in
+                        BLAS.gemm(m: outputChannels, n: batch * pixels, k: patch, a: w.baseAddress!, b: c.baseAddress!, c: product.baseAddress!)
                     }
                 }
-            }
-            var output = Tensor(shape: [batch, outputChannels, outHeight, outWidth])
-            Self.transposeBlocks(product, into: &output.values, outer: outputChannels, inner: batch, block: pixels)
-            if let bias {
-                for n in 0..<batch {
-                    for channel in 0..<outputChannels {
-                        let start = (n * outputChannels + channel) * pixels
-                        for i in start..<(start + pixels) { output.values[i] += bias.value.values[channel] }
-                    }
+                return Tensor(shape: [batch, outputChannels, outHeight, outWidth]) { output in
+                    Self.transposeBlocks(UnsafePointer(product.baseAddress!), into: output.baseAddress!, outer: outputChannels, inner: batch,
+                                         block: pixels, adding: bias?.value.values)
                 }
             }
-            if training { cached = (input.shape, columns) }
-            return output
         }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         LayerProfile.measure("Conv2d", String(weight.name.dropLast(".weight".count)), .backward) {
-            guard let (inputShape, columns) = cached else { preconditionFailure("Conv2d.backward without a training forward") }
+            guard backwardReady, let (inputShape, columns) = columns else { preconditionFailure("Conv2d.backward without a training forward") }
             let batch = inputShape[0]
             let pixels = outputGradient.shape[2] * outputGradient.shape[3]
             let patch = inputChannels * kernelSize * kernelSize
-            // dY' (Cout x N*P) from dY (N x Cout x P).
-            var gradient = [Float](repeating: 0, count: outputGradient.count)
-            Self.transposeBlocks(outputGradient.values, into: &gradient, outer: batch, inner: outputChannels, block: pixels)
-            var columnGradient = [Float](repeating: 0, count: patch * batch * pixels)
-            gradient.withUnsafeBufferPointer { g in
+            if let bias {
+                outputGradient.values.withUnsafeBufferPointer { dy in
+                    for n in 0..<batch {
+                        for channel in 0..<outputChannels {
+                            bias.gradient.values[channel] += Reduction.sum(dy.baseAddress! + (n * outputChannels + channel) * pixels, count: pixels)
+                        }
+                    }
+                }
+            }
+            return ScratchPool.shared.withBuffer(count: outputGradient.count) { gradient in
+                // dY' (Cout x N*P) from dY (N x Cout x P).
+                outputGradient.values.withUnsafeBufferPointer { dy in
+                    Self.transposeBlocks(dy.baseAddress!, into: gradient.baseAddress!, outer: batch, inner: outputChannels, block: pixels)
+                }
                 // dW += dY' (Cout x N*P) * columns^T (N*P x K)
                 columns.withUnsafeBufferPointer { c in
                     weight.gradient.values.withUnsafeMutableBufferPointer { dw in
-                        BLAS.gemm(m: outputChannels, n: patch, k: batch * pixels, a: g.baseAddress!, b: c.baseAddress!, transposeB: true,
+                        BLAS.gemm(m: outputChannels, n: patch, k: batch * pixels, a: gradient.baseAddress!, b: c.baseAddress!, transposeB: true,
                                   beta: 1, c: dw.baseAddress!)
                     }
                 }
-                // dColumns (K x N*P) = W^T (K x Cout) * dY' (Cout x N*P)
-                weight.value.values.withUnsafeBufferPointer { w in
-                    columnGradient.withUnsafeMutableBufferPointer { dc in
-                        BLAS.gemm(m: patch, n: batch * pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: g.baseAddress!,
-                                  c: dc.baseAddress!)
+                guard propagatesInputGradient else { return Tensor(shape: inputShape) }
+                return ScratchPool.shared.withBuffer(count: patch * batch * pixels) { columnGradient in
+                    // dColumns (K x N*P) = W^T (K x Cout) * dY' (Cout x N*P)
+                    weight.value.values.withUnsafeBufferPointer { w in
+                        BLAS.gemm(m: patch, n: batch * pixels, k: outputChannels, a: w.baseAddress!, transposeA: true, b: gradient.baseAddress!,
+                                  c: columnGradient.baseAddress!)
+                    }
+                    return Tensor(shape: inputShape) { inputGradient in
+                        col2im(UnsafePointer(columnGradient.baseAddress!), into: inputGradient.baseAddress!, shape: inputShape)
                     }
                 }
             }
-            var inputGradient = Tensor(shape: inputShape)
-            col2im(columnGradient, into: &inputGradient)
-            if let bias {
-                for n in 0..<batch {
-                    for channel in 0..<outputChannels {
-                        let start = (n * outputChannels + channel) * pixels
-                        bias.gradient.values[channel] += outputGradient.values[start..<(start + pixels)].reduce(0, +)
-                    }
-                }
-            }
-            return inputGradient
         }
     }
 
-    /// Rearranges `outer x inner` blocks of `block` values into `inner x outer` order:
+    /// Rearranges `outer x inner` blocks of `block` values into `inner x outer` order, adding
+    /// `bias[i]` to every value of the blocks of outer index i when given:
     /// destination[(j * outer + i) * block ...] = source[(i * inner + j) * block ...].
-    static func transposeBlocks(_ source: [Float], into destination: inout [Float], outer: Int, inner: Int, block: Int) {
-        source.withUnsafeBufferPointer { s in
-            destination.withUnsafeMutableBufferPointer { d in
-                for i in 0..<outer {
-                    for j in 0..<inner {
-                        (d.baseAddress! + (j * outer + i) * block).update(from: s.baseAddress! + (i * inner + j) * block, count: block)
-                    }
+    static func transposeBlocks(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, outer: Int, inner: Int, block: Int,
+                                adding bias: [Float]? = nil) {
+        let from = SendablePointer(source), to = SendableMutablePointer(destination)
+        Parallel.forEach(outer) { i in
+            for j in 0..<inner {
+                let target = to.pointer + (j * outer + i) * block
+                target.update(from: from.pointer + (i * inner + j) * block, count: block)
+                if let bias {
+                    for x in 0..<block { target[x] += bias[i] }
                 }
             }
         }
@@ -130,16 +137,20 @@ public final class Conv2d: Layer {
 
     /// The column matrix of the batch (K x N*P): entry [(c*k + i)*k + j][n*P + y*outW + x] is
     /// input[n, c, y*stride + i - padding, x*stride + j - padding], 0 in the padding.
+    /// Reuses the previous forward's matrix when the input shape is the same.
     private func im2col(_ input: Tensor) -> [Float] {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let geometry = ColumnGeometry(layer: self, height: height, width: width, batch: batch)
-        var columns = [Float](repeating: 0, count: inputChannels * kernelSize * kernelSize * batch * geometry.pixels)
+        // Taken out of `self` so that the array is uniquely referenced and written in place.
+        var columns = columns.flatMap { $0.inputShape == input.shape ? $0.values : nil }
+            ?? [Float](repeating: 0, count: inputChannels * kernelSize * kernelSize * batch * geometry.pixels)
+        self.columns = nil
         input.values.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
                 let source = SendablePointer(x.baseAddress!), destination = SendableMutablePointer(columns.baseAddress!)
                 Parallel.forEach(batch) { n in
                     geometry.forEachSegment(image: n) { column, sourceOffset, count in
-                        // The matrix starts as zeros, which is what the padding holds.
+                        // Padding entries are zero from the matrix's allocation on, and never written.
                         guard !count.isPadding else { return }
                         let target = destination.pointer + column
                         if geometry.stride == 1 {
@@ -154,19 +165,23 @@ public final class Conv2d: Layer {
         return columns
     }
 
-    /// Adds column gradients back onto the images they came from (the transpose of im2col).
-    private func col2im(_ columns: [Float], into gradient: inout Tensor) {
-        let (batch, height, width) = (gradient.shape[0], gradient.shape[2], gradient.shape[3])
+    /// Sums column gradients back onto the images they came from (the transpose of im2col),
+    /// writing every value of `gradient` (of `shape`).
+    private func col2im(_ columns: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>, shape: [Int]) {
+        let (batch, height, width) = (shape[0], shape[2], shape[3])
         let geometry = ColumnGeometry(layer: self, height: height, width: width, batch: batch)
-        columns.withUnsafeBufferPointer { columns in
-            gradient.values.withUnsafeMutableBufferPointer { dx in
-                let source = SendablePointer(columns.baseAddress!), destination = SendableMutablePointer(dx.baseAddress!)
-                Parallel.forEach(batch) { n in
-                    geometry.forEachSegment(image: n) { column, imageOffset, count in
-                        guard !count.isPadding else { return }
-                        let from = source.pointer + column
-                        for x in 0..<count.value { destination.pointer[imageOffset + x * geometry.stride] += from[x] }
-                    }
+        let source = SendablePointer(columns), destination = SendableMutablePointer(gradient)
+        let imageSize = inputChannels * height * width
+        Parallel.forEach(batch) { n in
+            // Image n's segments all land in image n.
+            (destination.pointer + n * imageSize).update(repeating: 0, count: imageSize)
+            geometry.forEachSegment(image: n) { column, imageOffset, count in
+                guard !count.isPadding else { return }
+                let from = source.pointer + column
+                if geometry.stride == 1 {
+                    for x in 0..<count.value { destination.pointer[imageOffset + x] += from[x] }
+                } else {
+                    for x in 0..<count.value { destination.pointer[imageOffset + x * geometry.stride] += from[x] }
                 }
             }
         }

@@ -14,7 +14,7 @@ public final class Parameter {
 
     /// Sets the gradient to zero.
     public func zeroGradient() {
-        for i in gradient.values.indices { gradient.values[i] = 0 }
+        gradient.values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
 

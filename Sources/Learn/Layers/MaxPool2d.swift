@@ -4,7 +4,8 @@ public final class MaxPool2d: Layer {
     public let stride: Int
     public let padding: Int
 
-    private var cache: (argmax: [Int], inputShape: [Int])?
+    /// For each output value, the index of its maximum within its own input plane.
+    private var cache: (argmax: [Int32], inputShape: [Int])?
 
     public init(kernelSize: Int, stride: Int, padding: Int = 0) {
         precondition(kernelSize > 0 && stride > 0 && padding >= 0 && padding * 2 <= kernelSize, "invalid pooling")
@@ -21,33 +22,34 @@ public final class MaxPool2d: Layer {
         LayerProfile.measure("MaxPool2d", "maxpool", .forward) {
             precondition(input.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(input.shape)")
             let (planes, height, width) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+            precondition(height * width <= Int(Int32.max), "MaxPool2d plane too large")
             let (outHeight, outWidth) = (outputSize(height), outputSize(width))
-            var output = Tensor(shape: [input.shape[0], input.shape[1], outHeight, outWidth])
-            var argmax = [Int](repeating: 0, count: output.count)
             let (kernelSize, stride, padding) = (kernelSize, stride, padding)
-            input.values.withUnsafeBufferPointer { source in
-                output.values.withUnsafeMutableBufferPointer { destination in
+            var argmax = [Int32](repeating: 0, count: planes * outHeight * outWidth)
+            let output = Tensor(shape: [input.shape[0], input.shape[1], outHeight, outWidth]) { destination in
+                input.values.withUnsafeBufferPointer { source in
                     argmax.withUnsafeMutableBufferPointer { indices in
                         let x = SendablePointer(source.baseAddress!), y = SendableMutablePointer(destination.baseAddress!)
                         let chosen = SendableMutablePointer(indices.baseAddress!)
                         // Planes are independent: spread them over the threads.
                         Parallel.forEach(planes) { plane in
+                            let image = x.pointer + plane * height * width
+                            var out = plane * outHeight * outWidth
                             for row in 0..<outHeight {
+                                let rows = max(0, row * stride - padding)..<min(height, row * stride - padding + kernelSize)
                                 for column in 0..<outWidth {
-                                    var best = -Float.infinity, bestIndex = -1
-                                    for i in 0..<kernelSize {
-                                        let sy = row * stride + i - padding
-                                        guard sy >= 0 && sy < height else { continue }
-                                        for j in 0..<kernelSize {
-                                            let sx = column * stride + j - padding
-                                            guard sx >= 0 && sx < width else { continue }
-                                            let index = (plane * height + sy) * width + sx
-                                            if x.pointer[index] > best || bestIndex < 0 { best = x.pointer[index]; bestIndex = index }
+                                    let columns = max(0, column * stride - padding)..<min(width, column * stride - padding + kernelSize)
+                                    var bestIndex = rows.lowerBound * width + columns.lowerBound
+                                    var best = image[bestIndex]
+                                    for sy in rows {
+                                        for sx in columns where image[sy * width + sx] > best {
+                                            best = image[sy * width + sx]
+                                            bestIndex = sy * width + sx
                                         }
                                     }
-                                    let out = (plane * outHeight + row) * outWidth + column
                                     y.pointer[out] = best
-                                    chosen.pointer[out] = bestIndex
+                                    chosen.pointer[out] = Int32(bestIndex)
+                                    out += 1
                                 }
                             }
                         }
@@ -62,9 +64,24 @@ public final class MaxPool2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         LayerProfile.measure("MaxPool2d", "maxpool", .backward) {
             guard let (argmax, shape) = cache else { preconditionFailure("MaxPool2d.backward without a training forward") }
-            var inputGradient = Tensor(shape: shape)
-            for (out, source) in argmax.enumerated() { inputGradient.values[source] += outputGradient.values[out] }
-            return inputGradient
+            let (planes, planeSize) = (shape[0] * shape[1], shape[2] * shape[3])
+            let outPlaneSize = outputGradient.count / planes
+            return Tensor(shape: shape) { inputGradient in
+                outputGradient.values.withUnsafeBufferPointer { gradient in
+                    argmax.withUnsafeBufferPointer { indices in
+                        let dy = SendablePointer(gradient.baseAddress!), chosen = SendablePointer(indices.baseAddress!)
+                        let dx = SendableMutablePointer(inputGradient.baseAddress!)
+                        // Each plane's maxima lie in its own input plane.
+                        Parallel.forEach(planes) { plane in
+                            let target = dx.pointer + plane * planeSize
+                            target.update(repeating: 0, count: planeSize)
+                            for out in (plane * outPlaneSize)..<((plane + 1) * outPlaneSize) {
+                                target[Int(chosen.pointer[out])] += dy.pointer[out]
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -28,7 +28,8 @@ public final class ResNet: Layer {
     /// Kaiming-normal (fan out, ReLU gain), batch norms γ = 1 and β = 0, the final layer
     /// uniform in ±1/sqrt(fan in).
     public init(classCount: Int, depth: Depth, inputChannels: Int, using generator: inout some RandomNumberGenerator) {
-        conv1 = Conv2d(name: "conv1", inputChannels: inputChannels, outputChannels: 64, kernelSize: 7, stride: 2, padding: 3)
+        conv1 = Conv2d(name: "conv1", inputChannels: inputChannels, outputChannels: 64, kernelSize: 7, stride: 2, padding: 3,
+                       propagatesInputGradient: false)
         bn1 = BatchNorm2d(name: "bn1", channels: 64)
         var blocks: [BasicBlock] = []
         var channels = 64

@@ -4,7 +4,8 @@ public final class SmallCNN: Layer {
     let layers: [any Layer]
 
     public init(inputChannels: Int, classCount: Int, using generator: inout some RandomNumberGenerator) {
-        let conv1 = Conv2d(name: "features.0", inputChannels: inputChannels, outputChannels: 8, kernelSize: 3, padding: 1)
+        let conv1 = Conv2d(name: "features.0", inputChannels: inputChannels, outputChannels: 8, kernelSize: 3, padding: 1,
+                           propagatesInputGradient: false)
         let conv2 = Conv2d(name: "features.4", inputChannels: 8, outputChannels: 16, kernelSize: 3, padding: 1)
         let fc = Linear(name: "classifier", inputFeatures: 16, outputFeatures: classCount)
         for conv in [conv1, conv2] {

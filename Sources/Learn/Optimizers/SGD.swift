@@ -5,7 +5,8 @@ public final class SGD {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    private var buffers: [ObjectIdentifier: [Float]] = [:]
+    /// The momentum buffer of each parameter, from its first step on.
+    private var buffers: [ObjectIdentifier: Tensor] = [:]
 
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate > 0 && momentum >= 0 && weightDecay >= 0, "invalid SGD settings")
@@ -18,26 +19,31 @@ public final class SGD {
 
     /// Updates every parameter from its gradient, then zeroes the gradients.
     public func step(_ parameters: [Parameter]) {
+        let (rate, momentum, weightDecay, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         for parameter in parameters {
-            var gradient = parameter.gradient.values
-            if weightDecay != 0 {
-                for i in gradient.indices { gradient[i] += weightDecay * parameter.value.values[i] }
-            }
-            if momentum != 0 {
-                let key = ObjectIdentifier(parameter)
-                var buffer = buffers[key] ?? gradient
-                if buffers[key] != nil {
-                    for i in buffer.indices { buffer[i] = momentum * buffer[i] + gradient[i] }
+            let key = ObjectIdentifier(parameter)
+            let first = buffers[key] == nil
+            var buffer = buffers.removeValue(forKey: key) ?? Tensor(shape: momentum != 0 ? parameter.value.shape : [0])
+            parameter.value.values.withUnsafeMutableBufferPointer { values in
+                parameter.gradient.values.withUnsafeMutableBufferPointer { gradients in
+                    buffer.values.withUnsafeMutableBufferPointer { buffer in
+                        let p = SendableMutablePointer(values.baseAddress!), g = SendableMutablePointer(gradients.baseAddress!)
+                        let b = momentum != 0 ? buffer.baseAddress.map(SendableMutablePointer.init) : nil
+                        Parallel.forEachRange(values.count) { range in
+                            for i in range {
+                                var step = g.pointer[i] + weightDecay * p.pointer[i]
+                                if let b {
+                                    b.pointer[i] = first ? step : momentum * b.pointer[i] + step
+                                    step = nesterov ? step + momentum * b.pointer[i] : b.pointer[i]
+                                }
+                                p.pointer[i] -= rate * step
+                                g.pointer[i] = 0
+                            }
+                        }
+                    }
                 }
-                buffers[key] = buffer
-                if nesterov {
-                    for i in gradient.indices { gradient[i] += momentum * buffer[i] }
-                } else {
-                    gradient = buffer
-                }
             }
-            for i in gradient.indices { parameter.value.values[i] -= learningRate * gradient[i] }
-            parameter.zeroGradient()
+            buffers[key] = buffer
         }
     }
 }

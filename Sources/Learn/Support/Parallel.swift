@@ -15,6 +15,19 @@ enum Parallel {
         }
     }
 
+    /// Calls `body(range)` for contiguous ranges that cover `0..<count`, one per thread, for
+    /// element-wise passes; counts under `minimumLength` per thread run on the calling thread.
+    static func forEachRange(_ count: Int, minimumLength: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
+        let threads = max(1, min(BLAS.threadCount, count / max(minimumLength, 1)))
+        guard threads > 1 else {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            body((count * thread / threads)..<(count * (thread + 1) / threads))
+        }
+    }
+
     /// `transform(item)` for every item in `0..<count` on `threadCount` threads, in item order.
     /// Stops handing out items at the first error and throws it.
     /// - Parameter progress: called with the number of items done so far, from worker threads.

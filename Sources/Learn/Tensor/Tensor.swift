@@ -18,6 +18,15 @@ public struct Tensor: Equatable, Sendable {
         self.init(shape: shape, values: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
+    /// A tensor of `shape` whose values `initialize` writes, every one of them (no zero fill first).
+    public init(shape: [Int], initializingWith initialize: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, values: [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialize(buffer)
+            initialized = count
+        })
+    }
+
     /// The number of values.
     public var count: Int { values.count }
 
