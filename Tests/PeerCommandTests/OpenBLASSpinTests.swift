@@ -7,5 +7,4 @@ import Testing
         #expect(OpenBLASSpin.timeoutToSet(environment: ["PATH": "/usr/bin"]) == "4")
         #expect(OpenBLASSpin.timeoutToSet(environment: ["OPENBLAS_THREAD_TIMEOUT": "20"]) == nil)
     }
-
 }

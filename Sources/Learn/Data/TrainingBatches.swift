@@ -32,9 +32,11 @@ public struct TrainingBatches: BatchSource, Sendable {
         return drawn.shuffled(using: &generator)
     }
 
-    public func batches(epoch: Int) -> [Batch] {
+    /// The epoch's batches, each assembled (and augmented) only when it is reached.
+    public func batches(epoch: Int) -> LazyMapCollection<Range<Int>, Batch> {
         let order = order(epoch: epoch)
-        return stride(from: 0, to: order.count, by: batchSize).map { start in
+        return (0..<((order.count + batchSize - 1) / batchSize)).lazy.map { number in
+            let start = number * batchSize
             let indices = Array(order[start..<min(order.count, start + batchSize)])
             return library.batch(indices) { position, image in
                 guard let augmentation else { return image }

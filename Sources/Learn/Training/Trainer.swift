@@ -14,7 +14,10 @@ public struct Batch: Sendable {
 
 /// Where training batches come from: the batches of one epoch, in order.
 public protocol BatchSource {
-    func batches(epoch: Int) -> [Batch]
+    /// A collection of one epoch's batches; a lazy one builds each batch when the loop reaches it,
+    /// so an epoch of full-size images is never in memory at once.
+    associatedtype Batches: RandomAccessCollection<Batch>
+    func batches(epoch: Int) -> Batches
 }
 
 /// What the training loop reports after every batch.
