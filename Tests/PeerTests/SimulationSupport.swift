@@ -17,14 +17,16 @@ func federation(_ kind: TopologyGenerator.Kind, peers: Int, threshold: Int, mask
     return (topology, Dictionary(uniqueKeysWithValues: generated.identities.map { ($0.id, $0.key) }))
 }
 
-/// The exact ring sum the contributors' encoded inputs must unmask to.
-func expectedSum<Word: RingWord>(_ report: Simulation.RoundReport, request: Simulation.Request, word: Word.Type) throws -> [UInt8] {
+/// The exact ring sum the contributors' encoded inputs must unmask to (the report's
+/// contributors, or `contributors` when its coordinator crashed before reporting them).
+func expectedSum<Word: RingWord>(_ report: Simulation.RoundReport, request: Simulation.Request, word: Word.Type,
+                                 contributors: [String]? = nil) throws -> [UInt8] {
     let codec = try FixedPoint<Word>(clip: Float(request.topology.aggregation.clip), fractionBits: request.topology.aggregation.fractionBits)
     let live = request.topology.peers.map(\.id)
     let data = Simulation.inputs(peers: live.filter { report.outcomes[$0] != nil }, dimension: request.dimension, seed: request.seed,
                                  round: report.round)
     var sum = [Word](repeating: 0, count: request.dimension + 1)
-    for contributor in report.contributors {
+    for contributor in contributors ?? report.contributors {
         let (input, weight) = data[contributor]!
         let w = Float(min(max(weight, 0), 1))
         let (words, _) = try codec.encode(input.map { $0 * w } + [w])

@@ -67,6 +67,25 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let shares: [RevealedShare]
     }
 
+    /// A helper's share of the unmasking: the sum of the masks it removed for the tasks of
+    /// `helpers` (itself and the helpers below it in the correction tree). Sent to a tree parent.
+    struct Correction: Sendable {
+        let round: UInt64
+        let totalHash: [UInt8]
+        let helpers: [String]
+        let words: [Word]
+    }
+
+    /// The coordinator's statement of the round's result: the hash of the Aggregate message,
+    /// for the Total with `totalHash`. Broadcast.
+    struct Outcome: Equatable, Sendable {
+        let round: UInt64
+        let coordinator: String
+        let totalHash: [UInt8]
+        let aggregateHash: [UInt8]
+        let signature: [UInt8]
+    }
+
     case advertise(Advertise)
     case roster1(Roster)
     case shareBundle(ShareBundle)
@@ -76,13 +95,18 @@ enum RoundMessage<Word: RingWord>: Sendable {
     /// The masked sum S, sent down the tree after the Total.
     case sum(round: UInt64, words: [Word])
     case reveal(Reveal)
-    /// Ask a neighbour for content by its BLAKE2b-256 hash (a share bundle or the sum).
+    case correction(Correction)
+    case outcome(Outcome)
+    /// The unmasked sum, sent down the correction tree after the Outcome; content-addressed.
+    case aggregate(round: UInt64, words: [Word])
+    /// Ask a neighbour for content by its BLAKE2b-256 hash (a share bundle, the sum or the aggregate).
     case pullRequest(hash: [UInt8])
     /// The content asked for: the original message bytes.
     case pullResponse(bytes: [UInt8])
 
     enum Kind: UInt8 {
-        case advertise = 1, roster1, shareBundle, roster2, partialSum, total, sum, reveal, pullRequest, pullResponse
+        case advertise = 1, roster1, shareBundle, roster2, partialSum, total, sum, reveal, pullRequest, pullResponse,
+             correction, outcome, aggregate
     }
 
     /// The round a message belongs to (pull messages belong to none).
@@ -95,6 +119,9 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .total(let m): return m.round
         case .sum(let round, _): return round
         case .reveal(let m): return m.round
+        case .correction(let m): return m.round
+        case .outcome(let m): return m.round
+        case .aggregate(let round, _): return round
         case .pullRequest, .pullResponse: return nil
         }
     }
@@ -104,6 +131,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
     static var advertiseContext: [UInt8] { Array("secagg advertise v1".utf8) }
     static var rosterContext: [UInt8] { Array("secagg roster v1".utf8) }
     static var totalContext: [UInt8] { Array("secagg total v1".utf8) }
+    static var outcomeContext: [UInt8] { Array("secagg outcome v1".utf8) }
 
     static func advertiseBody(round: UInt64, peer: String, shareKey: X25519PublicKey, maskKey: X25519PublicKey) -> [UInt8] {
         var writer = WireWriter()
@@ -135,6 +163,15 @@ enum RoundMessage<Word: RingWord>: Sendable {
         writer.strings(contributors)
         writer.strings(dropped)
         writer.raw(sumHash)
+        return writer.bytes
+    }
+
+    static func outcomeBody(round: UInt64, coordinator: String, totalHash: [UInt8], aggregateHash: [UInt8]) -> [UInt8] {
+        var writer = WireWriter()
+        writer.u64(round)
+        writer.string(coordinator)
+        writer.raw(totalHash)
+        writer.raw(aggregateHash)
         return writer.bytes
     }
 
@@ -187,6 +224,21 @@ enum RoundMessage<Word: RingWord>: Sendable {
                 writer.u8(share.kind.rawValue)
                 writer.data(share.share)
             }
+        case .correction(let correction):
+            writer.u8(Kind.correction.rawValue)
+            writer.u64(correction.round)
+            writer.raw(correction.totalHash)
+            writer.strings(correction.helpers)
+            writer.words(correction.words)
+        case .outcome(let outcome):
+            writer.u8(Kind.outcome.rawValue)
+            writer.raw(Self.outcomeBody(round: outcome.round, coordinator: outcome.coordinator, totalHash: outcome.totalHash,
+                                        aggregateHash: outcome.aggregateHash))
+            writer.raw(outcome.signature)
+        case .aggregate(let round, let words):
+            writer.u8(Kind.aggregate.rawValue)
+            writer.u64(round)
+            writer.words(words)
         case .pullRequest(let hash):
             writer.u8(Kind.pullRequest.rawValue)
             writer.raw(hash)
@@ -250,6 +302,16 @@ enum RoundMessage<Word: RingWord>: Sendable {
                 shares.append(RevealedShare(owner: owner, kind: kind, share: try reader.data(limit: 64)))
             }
             message = .reveal(Reveal(round: round, holder: holder, totalHash: totalHash, shares: shares))
+        case .correction:
+            let round = try reader.u64(), totalHash = try reader.raw(32)
+            message = .correction(Correction(round: round, totalHash: totalHash, helpers: try reader.strings(limit: peerLimit),
+                                             words: try reader.words(limit: wordLimit)))
+        case .outcome:
+            let round = try reader.u64(), coordinator = try reader.string()
+            message = .outcome(Outcome(round: round, coordinator: coordinator, totalHash: try reader.raw(32), aggregateHash: try reader.raw(32),
+                                       signature: try reader.raw(64)))
+        case .aggregate:
+            message = .aggregate(round: try reader.u64(), words: try reader.words(limit: wordLimit))
         case .pullRequest:
             message = .pullRequest(hash: try reader.raw(32))
         case .pullResponse:

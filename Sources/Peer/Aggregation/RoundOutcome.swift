@@ -50,7 +50,7 @@ public struct RoundOutcome: Sendable {
     public let phaseTimes: [PhaseTime]
     /// Bytes of ChaCha20 keystream this peer expanded (masking and unmasking).
     public let maskBytesExpanded: Int
-    /// Seconds this peer spent computing on compute threads: encoding and masking its input,
+    /// CPU seconds this peer spent on its compute thread: encoding and masking its input,
     /// removing masks from the sum.
     public let computeSeconds: Double
 }

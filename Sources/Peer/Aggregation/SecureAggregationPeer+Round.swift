@@ -81,12 +81,12 @@ extension SecureAggregationPeer {
 
     // MARK: - Waiting
 
-    private func deadline() -> ContinuousClock.Instant { .now + configuration.phaseTimeout }
+    func deadline() -> ContinuousClock.Instant { .now + configuration.phaseTimeout }
 
     /// Processes messages of `kind` for this round as they arrive until `done` or the deadline.
     /// - Returns: how many messages of `kind` it went through.
     @discardableResult
-    private func collect(_ kind: Message.Kind, round: UInt64, until deadline: ContinuousClock.Instant,
+    func collect(_ kind: Message.Kind, round: UInt64, until deadline: ContinuousClock.Instant,
                          _ process: (Envelope) async -> Void, done: () -> Bool) async -> Int {
         var seen = 0
         while true {
@@ -99,15 +99,16 @@ extension SecureAggregationPeer {
         }
     }
 
-    /// Waits for the coordinator's signed announcement of `kind` (roster or total).
-    /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that.
-    private func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String,
-                              verify: (Message) -> Bool) async throws -> Message {
+    /// Waits for the coordinator's signed announcement of `kind` (roster, total or outcome).
+    /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that,
+    /// or until `giveUp` says there is no point any more.
+    func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String, giveUp: @escaping () -> Bool = { false },
+                      verify: (Message) -> Bool) async throws -> Message {
         var found: Message?
         await collect(kind, round: context.round, until: .now + configuration.phaseTimeout * 2, { envelope in
             guard found == nil else { return }
             if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(context.round) with a bad signature or from the wrong coordinator") }
-        }, done: { found != nil })
+        }, done: { found != nil || giveUp() })
         if isStopped { throw Abort(reason: .stopped) }
         guard let found else { throw Abort(reason: .coordinatorSilent(phase: phase)) }
         return found
@@ -254,7 +255,7 @@ extension SecureAggregationPeer {
     /// Content with `hash`: from the mailbox, else pulled from every live neighbour at once
     /// (a neighbour answers as soon as it has it). While `awaitFrom` (the tree parent, for the
     /// sum) is alive, it waits for that peer to send it instead of pulling.
-    private func content(hash: [UInt8], kind: Message.Kind, round: UInt64, awaitFrom: String? = nil) async -> [UInt8]? {
+    func content(hash: [UInt8], kind: Message.Kind, round: UInt64, awaitFrom: String? = nil) async -> [UInt8]? {
         func find(_ envelopes: ArraySlice<Envelope>) -> [UInt8]? {
             envelopes.first { $0.round == round && Blake2b.hash($0.bytes) == hash }?.bytes
         }
@@ -270,7 +271,10 @@ extension SecureAggregationPeer {
             let waitingForSender = awaitFrom.map(network.isLive) == true && ContinuousClock.now < patience
             if !asked && !waitingForSender {
                 asked = true
-                if markPulled(hash) { await requestPull(hash) }
+                // Its own request goes to every live neighbour, even when it already passed
+                // on a neighbour's request for the same hash (that one skipped the requester).
+                _ = markPulled(hash)
+                await requestPull(hash)
                 continue
             }
             await mailbox.waitForChange(kind, beyond: seen, pokes: pokes, until: asked ? until : min(until, patience))
@@ -478,11 +482,10 @@ extension SecureAggregationPeer {
                                         threshold: threshold))
         }
 
-        // Remove the masks, on a compute thread: self-masks of contributors, pairwise masks of the dropped.
-        let seeds = try total.contributors.map { owner throws(CryptoError) in
-            try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
+        // The masks to remove: self-masks of contributors, pairwise masks of the dropped.
+        var tasks = try total.contributors.map { owner throws(CryptoError) in
+            UnmaskTask(secret: try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold), sign: .subtract)
         }
-        var pairwise: [(secret: SecureBytes, sign: MaskSign)] = []
         for owner in total.dropped {
             let secretKey = try SecretSharing.combine(Array(collected[owner]!.values), threshold: threshold)
             let keyPair = try X25519KeyPair(secretKey: secretKey)
@@ -493,17 +496,15 @@ extension SecureAggregationPeer {
             for neighbour in context.maskGraph[owner] ?? [] where contributors.contains(neighbour) {
                 let secret = try KeyAgreement.pairwiseSecret(localKeyPair: keyPair, localID: owner, remoteKey: context.roster1[neighbour]!.maskKey,
                                                              remoteID: neighbour, federationID: topology.federationID.bytes, round: round)
-                pairwise.append((secret, KeyAgreement.precedes(neighbour, owner) ? .subtract : .add))
+                tasks.append(UnmaskTask(secret: secret, sign: KeyAgreement.precedes(neighbour, owner) ? .subtract : .add))
             }
         }
-        let masked = sum, threads = configuration.maskThreads, pairMasks = pairwise
-        sum = try await compute {
-            var sum = masked
-            for seed in seeds { try MaskGenerator(seed: seed).apply(.subtract, to: &sum, threadCount: threads) }
-            for (secret, sign) in pairMasks { try MaskGenerator(seed: secret).apply(sign, to: &sum, threadCount: threads) }
-            return sum
+        var shared: [Word]?
+        if Self.sharesUnmasking(taskCount: tasks.count, maskGraph: context.maskGraph) {
+            shared = try await sharedUnmask(context, tasks: tasks, sum: sum)
+            if shared == nil { log("round \(round): no aggregate from the coordinator; removing every mask here") }
         }
-        countMask(words: sum.count * (seeds.count + pairMasks.count))
+        if let shared { sum = shared } else { sum = try await applying(tasks, to: sum) }
         let codec = self.codec, unmasked = sum
         let (average, weight) = try await compute { () -> ([Float], Double) in
             let weight = codec.decode(unmasked[unmasked.count - 1])

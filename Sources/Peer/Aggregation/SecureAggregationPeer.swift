@@ -142,8 +142,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             let origin: String, round: UInt64
             switch inner {
             case .shareBundle(let bundle): (origin, round) = (bundle.owner, bundle.round)
-            case .sum(let sumRound, _): (origin, round) = (from, sumRound)
-            default: refuse("a pulled message that is neither a bundle nor a sum, from \(from)"); return
+            case .sum(let sumRound, _), .aggregate(let sumRound, _): (origin, round) = (from, sumRound)
+            default: refuse("a pulled message that is not a bundle, the sum or the aggregate, from \(from)"); return
             }
             await store(content: content, round: round) // so that this peer can serve it in turn
             mailbox.post(.init(from: origin, message: inner, bytes: content))
@@ -169,7 +169,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 refuse("a second, conflicting total for round \(total.round) from \(from); no reveals for it")
                 return
             }
-        case .sum(let round, _):
+        case .sum(let round, _), .aggregate(let round, _):
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
             await store(content: bytes, round: bundle.round)
@@ -250,13 +250,13 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
 
     var computeSeconds: Double { state.withLock { $0.computeSeconds } }
 
-    /// Runs `work` on a compute thread, adding its duration to `computeSeconds`.
+    /// Runs `work` on a compute thread, adding the CPU time it took there to `computeSeconds`
+    /// (work that `maskThreads` above 1 spreads to other threads is not counted).
     func compute<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         let (result, seconds) = try await ComputePool.shared.run {
-            let start = ContinuousClock.now
+            let start = ThreadCPUTime.seconds()
             let result = try work()
-            let elapsed = ContinuousClock.now - start
-            return (result, elapsed / .seconds(1))
+            return (result, ThreadCPUTime.seconds() - start)
         }
         state.withLock { $0.computeSeconds += seconds }
         return result

@@ -1,0 +1,73 @@
+import Crypto
+import Testing
+@testable import Gossip
+@testable import Peer
+
+/// Shared unmasking (docs/PROTOCOL.md, phase 5): when removing every mask alone would cost a
+/// peer more than twice its own masking, the contributors split the work.
+@Suite struct SharedUnmaskingTests {
+    typealias Peer = SecureAggregationPeer<UInt32>
+
+    @Test func sharedOnlyWhenUnmaskingAloneWouldCostMoreThanTwiceTheMasking() {
+        let regular4 = Dictionary(uniqueKeysWithValues: (0..<16).map { ("p\($0)", ["a", "b", "c", "d"]) })
+        #expect(!Peer.sharesUnmasking(taskCount: 10, maskGraph: regular4))
+        #expect(Peer.sharesUnmasking(taskCount: 11, maskGraph: regular4))
+        #expect(!Peer.sharesUnmasking(taskCount: 0, maskGraph: [:]))
+    }
+
+    @Test func everyTaskGoesToExactlyOneHelper() {
+        let tasks = (0..<11).map { Peer.UnmaskTask(secret: SecureBytes(copying: [UInt8(truncatingIfNeeded: $0)]), sign: .add) }
+        let shares = (0..<4).map { Peer.share(of: $0, in: tasks, helperCount: 4) }
+        #expect(shares.map(\.count) == [3, 3, 3, 2])
+        let handedOut = shares.flatMap { $0.map { $0.secret.withUnsafeBytes { Array($0) } } }
+        #expect(Set(handedOut) == Set(tasks.map { $0.secret.withUnsafeBytes { Array($0) } }) && handedOut.count == tasks.count)
+    }
+
+    /// 16 peers, regular:4 masking, two peers lost in the tree sum and one contributor lost as
+    /// the unmasking starts: the coordinator covers that helper's tasks, every survivor holds
+    /// the exact sum, and none of them expanded every mask itself.
+    @Test func helpersSplitTheWorkAndTheCoordinatorCoversALostHelper() async throws {
+        // Each peer's shares have 5 holders (itself and its 4 mask neighbours): with 3 peers
+        // lost, a threshold of 2 keeps every peer's shares recoverable.
+        let (topology, identities) = try federation(.randomRegular, peers: 16, threshold: 2, masking: .regular(degree: 4), degree: 4)
+        let ids = topology.peers.map(\.id)
+        let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
+        let others = ids.filter { $0 != coordinator }
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 400)
+        request.crashes = [others[0]: "tree-sum", others[1]: "tree-sum", others[2]: "unmask"]
+        request.phaseTimeout = .seconds(20)
+        let log = LogRecorder()
+        let report = try await Simulation.run(request, word: UInt32.self, log: log.append)[0]
+        #expect(report.abortReason == nil && report.survivorsAgree)
+        #expect(report.contributors.contains(others[2]) && report.dropped.count >= 2)
+        let sum = try expectedSum(report, request: request, word: UInt32.self)
+        let survivors = report.outcomes.values.filter { !report.crashed.contains($0.peer) }
+        #expect(survivors.count == 13 && survivors.allSatisfy { $0.sumBytes == sum })
+        #expect(log.lines.contains { $0.hasPrefix("[\(coordinator)]") && $0.contains("covered the unmasking tasks of") })
+        // Alone, a peer would expand its own 5 masks and every task: a self-mask per contributor
+        // and up to 4 pairwise masks per dropped peer.
+        let words = request.dimension + 1
+        let alone = (5 + report.contributors.count + 4 * report.dropped.count) * words * 4
+        let helpers = survivors.filter { $0.peer != coordinator && report.contributors.contains($0.peer) }
+        #expect(!helpers.isEmpty && helpers.allSatisfy { $0.maskBytesExpanded < alone / 2 })
+    }
+
+    /// The coordinator dies as the unmasking starts (after its Total): no Outcome comes, and
+    /// every survivor removes every mask itself, to the same exact sum.
+    @Test func withoutTheCoordinatorEveryPeerUnmasksAlone() async throws {
+        let (topology, identities) = try federation(.randomRegular, peers: 16, threshold: 3, masking: .regular(degree: 4), degree: 4)
+        let ids = topology.peers.map(\.id)
+        let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 300)
+        request.crashes = [ids.first { $0 != coordinator }!: "tree-sum", coordinator: "unmask"]
+        request.phaseTimeout = .seconds(20)
+        let log = LogRecorder()
+        let report = try await Simulation.run(request, word: UInt32.self, log: log.append)[0]
+        let survivors = report.outcomes.values.filter { !report.crashed.contains($0.peer) }
+        #expect(survivors.count == 14 && survivors.allSatisfy { $0.abortReason == nil })
+        // The coordinator crashed, so the contributors come from a survivor's Total.
+        let sum = try expectedSum(report, request: request, word: UInt32.self, contributors: survivors.first?.contributors ?? [])
+        #expect(survivors.allSatisfy { $0.sumBytes == sum })
+        #expect(log.lines.filter { $0.contains("no aggregate from the coordinator") }.count == 14)
+    }
+}
