@@ -39,8 +39,10 @@ demo: build
 bench: build
 	$(RELEASE_BIN) bench crypto --out benchmarks/results/crypto.md
 	$(RELEASE_BIN) bench transport --out benchmarks/results/transport.md
-	$(RELEASE_BIN) bench aggregation --out benchmarks/results/aggregation.md
 	$(MAKE) venv
+	.venv/bin/pip install -q flwr==1.42.0
+	.venv/bin/python tools/bench-flower.py > .build/flower-aggregation.json
+	$(RELEASE_BIN) bench aggregation --flower .build/flower-aggregation.json --out benchmarks/results/aggregation.md
 	.venv/bin/python tools/bench-pytorch.py --threads 2 > .build/pytorch-learn.json
 	$(RELEASE_BIN) bench learn --threads 2 --pytorch .build/pytorch-learn.json --out benchmarks/results/learn.md
 	$(MAKE) bench-data

@@ -173,7 +173,7 @@ enum BenchCommand {
     static let aggregation = Command(
         name: "aggregation",
         summary: "A secure round on loopback against plain float summation, and simulated large federations.",
-        usage: "peer bench aggregation [--peers N] [--dimension D] [--no-drop] [--simulated LIST] [--out FILE]",
+        usage: "peer bench aggregation [--peers N] [--dimension D] [--no-drop] [--simulated LIST] [--flower FILE] [--out FILE]",
         details: """
         OPTIONS:
           --peers N               Peers on loopback, complete topology (default 8).
@@ -183,6 +183,8 @@ enum BenchCommand {
           --simulated LIST        Comma-separated peer counts to simulate with regular:K masking
                                   (K = 2 ceil(log2 N)), 100,000 values and 10% drops (default 100,1000;
                                   "none" to skip).
+          --flower FILE           JSON from tools/bench-flower.py (Flower's SecAgg+ on the same n and d),
+                                  shown beside (make bench runs it).
           --out FILE              Also write the results as Markdown to FILE.
           -h, --help              Show help information.
         """,
@@ -195,7 +197,15 @@ enum BenchCommand {
         let noDrop = try arguments.flag("--no-drop")
         let simulatedText = try arguments.option("--simulated") ?? "100,1000"
         let outPath = try arguments.option("--out")
+        let flowerPath = try arguments.option("--flower")
         try arguments.finish()
+        let flower = try flowerPath.map { path -> [String: Any] in
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            guard let figures = object as? [String: Any], figures["client_seconds_mean"] is NSNumber, figures["server_seconds"] is NSNumber else {
+                throw arguments.usage("'--flower' takes the JSON of tools/bench-flower.py; \(path) has no client_seconds_mean and server_seconds")
+            }
+            return figures
+        }
         let simulated = try simulatedText == "none" ? [] : simulatedText.split(separator: ",").map { text throws(UsageError) -> Int in
             guard let value = Int(text), (3...2000).contains(value) else { throw arguments.usage("'--simulated' takes peer counts in 3...2000, got '\(text)'") }
             return value
@@ -211,7 +221,7 @@ enum BenchCommand {
             | plain float summation over the same tree, wall | \(String(format: "%.2f s", loopback.plainSeconds)) |
             | secure / plain | \(String(format: "%.1fx", loopback.secureSeconds / loopback.plainSeconds)) |
             | per-peer CPU (encode, mask, unmask; CPU time of its compute thread), mean / max | \(String(format: "%.3f s / %.3f s", loopback.computeSecondsMean, loopback.computeSecondsMax)) |
-            | the target: a tenth of Flower's 0.73 s per client + 1.39 s at its server | 0.212 s |
+            \(flowerRows(flower, ours: loopback.computeSecondsMean))
             | keystream expanded per peer | \(String(format: "%.0f MiB", loopback.keystreamBytesMean / 1_048_576)) |
             | all survivors hold the same exact sum | \(loopback.exact ? "yes" : "NO") |
 
@@ -243,14 +253,14 @@ enum BenchCommand {
             try """
             # Aggregation benchmark: the cost of privacy
 
-            Written by `peer bench aggregation --peers \(peers) --dimension \(dimension)\(noDrop ? " --no-drop" : "") --simulated \(simulatedText) --out \(outPath)` (`make bench`) on \(ISO8601DateFormatter().string(from: Date())).
+            Written by `peer bench aggregation --peers \(peers) --dimension \(dimension)\(noDrop ? " --no-drop" : "") --simulated \(simulatedText)\(flowerPath.map { " --flower \($0)" } ?? "") --out \(outPath)` (`make bench`) on \(ISO8601DateFormatter().string(from: Date())).
 
             - Machine: \(MachineDescription.current)
             - libsodium \(CryptoBackend.version); 32-bit ring, 16 fraction bits, complete masking on loopback.
-            - Reference measured on this machine for Flower 1.42 SecAgg+ with n = 8, d = 11,170,753 and one drop
-              (from the issue, not re-run here: flwr is not installed by `make venv`): 0.73 s per client plus
-              1.39 s at its server, 18x plain numpy averaging. Per-peer CPU here covers both roles: a peer
-              masks its input and removes masks from the sum.
+            - Flower SecAgg+: \(flower.map { figures in "flwr \(figures["flwr"] ?? "?")'s own functions (`tools/bench-flower.py`, `make bench`), run minutes before in the same `make bench`, n = \(peers), d = \(dimension), one drop, complete masking; CPU time of each role" } ?? "not run (pass `--flower FILE` from tools/bench-flower.py)"). The issue's
+              reference for it on this machine: 0.73 s per client plus 1.39 s at its server, 18x plain numpy
+              averaging. Per-peer CPU here covers both roles: a peer masks its input and removes masks from
+              the sum.
             - Unmasking: with few masks to remove (at most twice a peer's own K + 1, as with 8 peers,
               complete masking and one drop: 14 against 16) every peer removes them all itself; with more
               (the simulated federations) the contributors share the work, and each removes about
@@ -262,6 +272,21 @@ enum BenchCommand {
         }
         console.output(text)
         return loopback.exact ? ExitStatus.success : ExitStatus.failure
+    }
+
+    /// Flower's figures beside ours, and the target (a tenth of Flower's client + server).
+    static func flowerRows(_ flower: [String: Any]?, ours: Double) -> String {
+        guard let flower, let client = (flower["client_seconds_mean"] as? NSNumber)?.doubleValue,
+              let server = (flower["server_seconds"] as? NSNumber)?.doubleValue else {
+            return "| the target: a tenth of Flower's 0.73 s per client + 1.39 s at its server (the issue's figures) | 0.212 s |"
+        }
+        var rows = "| Flower SecAgg+ CPU, per client / at the server (same run) | \(String(format: "%.3f s / %.3f s", client, server)) |\n"
+        rows += "| the target: a tenth of Flower's client + server | \(String(format: "%.3f s", (client + server) / 10)) |\n"
+        rows += "| per-peer CPU here / Flower's client + server | \(String(format: "%.2f", ours / (client + server))) |"
+        if let plain = (flower["plain_numpy_seconds"] as? NSNumber)?.doubleValue {
+            rows += "\n| Flower's server / plain numpy averaging of the same vectors | \(String(format: "%.1fx", server / plain)) |"
+        }
+        return rows
     }
 
     static let transport = Command(
