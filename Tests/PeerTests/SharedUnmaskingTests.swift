@@ -24,7 +24,7 @@ import Testing
     }
 
     /// 16 peers, regular:4 masking, two peers lost in the tree sum and one contributor lost as
-    /// the unmasking starts: the coordinator covers that helper's tasks, every survivor holds
+    /// the unmasking starts (a child of the root, so its tasks and nobody else's go missing): the coordinator covers that helper's tasks, every survivor holds
     /// the exact sum, and none of them expanded every mask itself.
     @Test func helpersSplitTheWorkAndTheCoordinatorCoversALostHelper() async throws {
         // Each peer's shares have 5 holders (itself and its 4 mask neighbours): with 3 peers
@@ -32,14 +32,20 @@ import Testing
         let (topology, identities) = try federation(.randomRegular, peers: 16, threshold: 2, masking: .regular(degree: 4), degree: 4)
         let ids = topology.peers.map(\.id)
         let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
-        let others = ids.filter { $0 != coordinator }
+        // Two leaves of the aggregation tree never send their pieces; a child of the root sends
+        // its piece straight to the root, so it contributes, and then dies.
+        let tree = RoundStructure.Tree(topology: topology, members: Set(ids), root: coordinator)
+        let rootChildren = tree.children[coordinator] ?? []
+        let leaves = ids.filter { $0 != coordinator && (tree.children[$0] ?? []).isEmpty && !rootChildren.contains($0) }
+        let lostHelper = try #require(rootChildren.first)
+        try #require(leaves.count >= 2)
         var request = Simulation.Request(topology: topology, identities: identities, dimension: 400)
-        request.crashes = [others[0]: "tree-sum", others[1]: "tree-sum", others[2]: "unmask"]
+        request.crashes = [leaves[0]: "tree-sum", leaves[1]: "tree-sum", lostHelper: "unmask"]
         request.phaseTimeout = .seconds(20)
         let log = LogRecorder()
         let report = try await Simulation.run(request, word: UInt32.self, log: log.append)[0]
         #expect(report.abortReason == nil && report.survivorsAgree)
-        #expect(report.contributors.contains(others[2]) && report.dropped.count >= 2)
+        #expect(report.contributors.contains(lostHelper) && Set(report.dropped) == [leaves[0], leaves[1]])
         let sum = try expectedSum(report, request: request, word: UInt32.self)
         let survivors = report.outcomes.values.filter { !report.crashed.contains($0.peer) }
         #expect(survivors.count == 13 && survivors.allSatisfy { $0.sumBytes == sum })

@@ -256,8 +256,10 @@ extension SecureAggregationPeer {
     /// (a neighbour answers as soon as it has it). While `awaitFrom` (the tree parent, for the
     /// sum) is alive, it waits for that peer to send it instead of pulling.
     func content(hash: [UInt8], kind: Message.Kind, round: UInt64, awaitFrom: String? = nil) async -> [UInt8]? {
+        // Sums and aggregates are kept by hash as they arrive (no need to hash them again);
+        // other content is looked for in the mailbox.
         func find(_ envelopes: ArraySlice<Envelope>) -> [UInt8]? {
-            envelopes.first { $0.round == round && Blake2b.hash($0.bytes) == hash }?.bytes
+            storedContent(hash: hash, round: round) ?? envelopes.first { $0.round == round && Blake2b.hash($0.bytes) == hash }?.bytes
         }
         var seen = 0
         var asked = false
@@ -380,16 +382,17 @@ extension SecureAggregationPeer {
         // Below the threshold the Total still goes out, so that every peer stops at once
         // (nobody reveals anything for a Total with fewer than t contributors).
         let dropped = context.survivors.filter { !contributors.contains($0) }
-        let sumMessage = Message.sum(round: round, words: sum)
-        let sumHash = Blake2b.hash(sumMessage.encoded)
+        // Encoded once: hashed, kept for pulls and sent to every child as the same bytes.
+        let sumBytes = Message.sum(round: round, words: sum).encoded
+        let sumHash = Blake2b.hash(sumBytes)
         let body = Message.totalBody(round: round, coordinator: id, contributors: ordered, dropped: dropped, sumHash: sumHash)
         let total = Message.Total(round: round, coordinator: id, contributors: ordered, dropped: dropped, sumHash: sumHash,
                                   signature: identity.signature(for: Message.totalContext + topology.federationID.bytes + body))
         context.sum = sum
-        await store(content: sumMessage.encoded, round: round)
+        await store(content: sumBytes, round: round)
         await broadcast(.total(total))
         guard ordered.count >= threshold else { return }
-        for child in children where network.isLive(child) { _ = await network.send(sumMessage.encoded, to: child) }
+        for child in children where network.isLive(child) { _ = await network.send(sumBytes, to: child) }
     }
 
     /// `target ±= source` word by word, through the ring word's specialised loop.
@@ -445,15 +448,17 @@ extension SecureAggregationPeer {
 
         // The masked sum: the root has it; others get it down the tree or pull it by hash.
         var sum = context.sum
+        var received: [UInt8] = []
         if sum.isEmpty {
             guard let bytes = await content(hash: total.sumHash, kind: .sum, round: round, awaitFrom: context.tree?.parent[id]),
                   case .sum(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
                 throw Abort(reason: .missing("the masked sum"))
             }
             sum = words
+            received = bytes
         }
         for child in context.tree?.children[id] ?? [] where network.isLive(child) && id != context.coordinator {
-            _ = await network.send(Message.sum(round: round, words: sum).encoded, to: child)
+            _ = await network.send(received, to: child)
         }
 
         // Collect t shares per peer.

@@ -290,6 +290,11 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         for requester in waiting { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: bytes).encoded, to: requester) }
     }
 
+    /// Content of `round` kept under `hash`, if any.
+    func storedContent(hash: [UInt8], round: UInt64) -> [UInt8]? {
+        state.withLock { $0.content[round]?[hash] }
+    }
+
     /// Starts `round`: forgets content and bookkeeping of the rounds before it.
     func begin(round: UInt64, coordinator: String) {
         state.withLock { state in
