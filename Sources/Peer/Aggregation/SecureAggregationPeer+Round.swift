@@ -509,7 +509,12 @@ extension SecureAggregationPeer {
             shared = try await sharedUnmask(context, tasks: tasks, sum: sum)
             if shared == nil { log("round \(round): no aggregate from the coordinator; removing every mask here") }
         }
-        if let shared { sum = shared } else { sum = try await applying(tasks, to: sum) }
+        if let shared {
+            sum = shared
+        } else {
+            sum = try await applying(tasks, to: sum)
+            try await checkAggregate(context, aggregate: sum)
+        }
         let codec = self.codec, unmasked = sum
         let (average, weight) = try await compute { () -> ([Float], Double) in
             let weight = codec.decode(unmasked[unmasked.count - 1])

@@ -81,21 +81,7 @@ extension SecureAggregationPeer {
             }
         }
         // The coordinator's signed Outcome, then the aggregate it names.
-        let message: Message
-        do {
-            // A dead coordinator sends no Outcome: the peers then unmask by themselves at once.
-            let network = network, coordinator = context.coordinator
-            message = try await announcement(.outcome, context, phase: "unmask", giveUp: { !network.isLive(coordinator) }) { message in
-                guard case .outcome(let outcome) = message, outcome.round == round, outcome.coordinator == context.coordinator,
-                      outcome.totalHash == totalHash, let key = topology.peer(outcome.coordinator)?.key else { return false }
-                let body = Message.outcomeBody(round: round, coordinator: outcome.coordinator, totalHash: totalHash,
-                                               aggregateHash: outcome.aggregateHash)
-                return key.isValidSignature(outcome.signature, for: Message.outcomeContext + topology.federationID.bytes + body)
-            }
-        } catch let abort as Abort where abort.reason != .stopped {
-            return nil
-        }
-        guard case .outcome(let outcome) = message,
+        guard let outcome = try await awaitOutcome(context),
               let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: tree.parent[id]),
               case .aggregate(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28),
               words.count == sum.count else {
@@ -116,12 +102,7 @@ extension SecureAggregationPeer {
         var aggregate = try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: sum)
         if !missing.isEmpty { log("round \(round): covered the unmasking tasks of \(missing.count) helpers not heard from") }
         Self.accumulate(.add, correction, into: &aggregate)
-        let bytes = Message.aggregate(round: round, words: aggregate).encoded
-        let aggregateHash = Blake2b.hash(bytes)
-        await store(content: bytes, round: round)
-        let body = Message.outcomeBody(round: round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash)
-        await broadcast(.outcome(.init(round: round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
-                                       signature: identity.signature(for: Message.outcomeContext + topology.federationID.bytes + body))))
+        let bytes = await announceOutcome(context, aggregate: aggregate)
         for child in children where network.isLive(child) { _ = await network.send(bytes, to: child) }
         return aggregate
     }
