@@ -80,34 +80,49 @@ public struct MaskGenerator: Sendable {
     ///   - words: the vector; at most 2^38 bytes.
     ///   - threadCount: the most threads to use; the result does not depend on it.
     public func apply<Word: RingWord>(_ sign: MaskSign, to words: inout [Word], threadCount: Int = defaultThreadCount) {
-        words.withUnsafeMutableBufferPointer { apply(sign, to: $0, threadCount: threadCount) }
+        Self.apply([(self, sign)], to: &words, threadCount: threadCount)
     }
 
     /// Adds or subtracts the mask to the words in `buffer` in place.
     public func apply<Word: RingWord>(_ sign: MaskSign, to buffer: UnsafeMutableBufferPointer<Word>,
                                       threadCount: Int = defaultThreadCount) {
+        Self.apply([(self, sign)], to: buffer, threadCount: threadCount)
+    }
+
+    /// Adds or subtracts several masks to `words` in one pass over it: each 16 KiB piece of the
+    /// vector stays in cache while every mask's keystream for it is added, instead of the whole
+    /// vector going through memory once per mask. The result is that of applying them one by one.
+    public static func apply<Word: RingWord>(_ masks: [(generator: MaskGenerator, sign: MaskSign)], to words: inout [Word],
+                                             threadCount: Int = defaultThreadCount) {
+        words.withUnsafeMutableBufferPointer { apply(masks, to: $0, threadCount: threadCount) }
+    }
+
+    /// Adds or subtracts several masks to the words in `buffer` in one pass.
+    public static func apply<Word: RingWord>(_ masks: [(generator: MaskGenerator, sign: MaskSign)], to buffer: UnsafeMutableBufferPointer<Word>,
+                                             threadCount: Int = defaultThreadCount) {
         precondition(threadCount >= 1, "at least one thread")
         let wordByteCount = MemoryLayout<Word>.size
-        precondition(buffer.count <= Self.maximumByteCount / wordByteCount, "vector longer than one keystream")
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        let wordsPerBlock = Self.blockByteCount / wordByteCount
+        precondition(buffer.count <= maximumByteCount / wordByteCount, "vector longer than one keystream")
+        guard let base = buffer.baseAddress, buffer.count > 0, !masks.isEmpty else { return }
+        let wordsPerBlock = blockByteCount / wordByteCount
         let blockCount = (buffer.count + wordsPerBlock - 1) / wordsPerBlock
-        let threads = max(1, min(threadCount, buffer.count / Self.minimumWordsPerThread))
+        let threads = max(1, min(threadCount, buffer.count / minimumWordsPerThread))
         let vector = SendableBuffer(base: base, count: buffer.count)
         DispatchQueue.concurrentPerform(iterations: threads) { part in
             let firstBlock = blockCount * part / threads
             let endBlock = blockCount * (part + 1) / threads
             let start = firstBlock * wordsPerBlock, end = min(endBlock * wordsPerBlock, vector.count)
             guard start < end else { return }
-            applyRange(sign, to: vector.base + start, count: end - start, firstBlock: UInt32(firstBlock))
+            applyRange(masks, to: vector.base + start, count: end - start, firstBlock: UInt32(firstBlock))
         }
     }
 
     // MARK: - Implementation
 
-    /// One thread's share: expand chunk by chunk into a small buffer, add or subtract.
-    private func applyRange<Word: RingWord>(_ sign: MaskSign, to words: UnsafeMutablePointer<Word>, count: Int, firstBlock: UInt32) {
-        let wordsPerChunk = Self.chunkBlockCount * Self.blockByteCount / MemoryLayout<Word>.size
+    /// One thread's share: chunk by chunk, each mask expanded into a small buffer and added or subtracted.
+    private static func applyRange<Word: RingWord>(_ masks: [(generator: MaskGenerator, sign: MaskSign)], to words: UnsafeMutablePointer<Word>,
+                                                   count: Int, firstBlock: UInt32) {
+        let wordsPerChunk = chunkBlockCount * blockByteCount / MemoryLayout<Word>.size
         // Keystream XOR zeros is the keystream: reading a zero buffer that stays in cache is
         // cheaper than clearing the chunk before every expansion.
         let zeros = UnsafeMutableBufferPointer<Word>.allocate(capacity: wordsPerChunk)
@@ -123,10 +138,12 @@ public struct MaskGenerator: Sendable {
         while done < count {
             let n = min(wordsPerChunk, count - done)
             let bytes = UnsafeMutableRawBufferPointer(start: chunk.baseAddress, count: n * MemoryLayout<Word>.size)
-            xorKeystream(from: zeros.baseAddress!, into: bytes, startingBlock: block)
-            Word.accumulate(sign, mask: chunk.baseAddress!, into: words + done, count: n)
+            for (generator, sign) in masks {
+                generator.xorKeystream(from: zeros.baseAddress!, into: bytes, startingBlock: block)
+                Word.accumulate(sign, mask: chunk.baseAddress!, into: words + done, count: n)
+            }
             done += n
-            block &+= UInt32(Self.chunkBlockCount)
+            block &+= UInt32(chunkBlockCount)
         }
     }
 

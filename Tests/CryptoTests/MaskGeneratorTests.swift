@@ -55,6 +55,27 @@ import Testing
         #expect(single[count - 1] == input[count - 1] &+ lastMask)
     }
 
+    /// One pass over the vector with several masks gives what applying them one by one gives,
+    /// for lengths that end inside a chunk and on a chunk boundary, and any thread count.
+    @Test(arguments: [1, 4095, 4096, 4097, 100_003])
+    func severalMasksInOnePassEqualOneByOne(count: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(count) &+ 77)
+        let input = (0..<count).map { _ in UInt32.random(in: .min ... .max, using: &generator) }
+        let masks = try (0..<5).map { index in
+            (generator: try MaskGenerator(seed: SecureBytes(randomCount: 32)), sign: index % 2 == 0 ? MaskSign.add : .subtract)
+        }
+        var oneByOne = input
+        for (mask, sign) in masks { mask.apply(sign, to: &oneByOne, threadCount: 1) }
+        for threads in [1, 3] {
+            var fused = input
+            MaskGenerator.apply(masks, to: &fused, threadCount: threads)
+            #expect(fused == oneByOne)
+        }
+        var unchanged = input
+        MaskGenerator.apply([], to: &unchanged)
+        #expect(unchanged == input)
+    }
+
     @Test func subtractUndoesAdd() throws {
         let mask = try MaskGenerator(seed: SecureBytes(randomCount: 32))
         let input = (0..<5000).map { UInt64($0) }

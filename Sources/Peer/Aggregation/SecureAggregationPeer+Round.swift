@@ -300,15 +300,15 @@ extension SecureAggregationPeer {
         if report.clippedCount > 0 {
             log("round \(context.round): \(report.clippedCount) update values clipped to ±\(codec.clip) (largest \(report.largestMagnitude))")
         }
-        try MaskGenerator(seed: selfMaskSeed).apply(.add, to: &words, threadCount: configuration.maskThreads)
-        countMask(words: words.count)
+        // The self-mask and one pairwise mask per surviving mask neighbour, in one pass.
+        var masks = [(generator: try MaskGenerator(seed: selfMaskSeed), sign: MaskSign.add)]
         for neighbour in context.maskGraph[id] ?? [] where context.survivors.contains(neighbour) {
             let secret = try KeyAgreement.pairwiseSecret(localKeyPair: maskKeys, localID: id, remoteKey: context.roster1[neighbour]!.maskKey,
                                                          remoteID: neighbour, federationID: topology.federationID.bytes, round: context.round)
-            try MaskGenerator(seed: secret).apply(KeyAgreement.precedes(id, neighbour) ? .add : .subtract, to: &words,
-                                                  threadCount: configuration.maskThreads)
-            countMask(words: words.count)
+            masks.append((try MaskGenerator(seed: secret), KeyAgreement.precedes(id, neighbour) ? .add : .subtract))
         }
+        MaskGenerator.apply(masks, to: &words, threadCount: configuration.maskThreads)
+        countMask(words: words.count * masks.count)
         return words
     }
 

@@ -9,12 +9,13 @@ extension SecureAggregationPeer {
         let sign: MaskSign
     }
 
-    /// Applies the masks of `tasks` to `vector`, on a compute thread.
+    /// Applies the masks of `tasks` to `vector` in one pass over it, on a compute thread.
     func applying(_ tasks: [UnmaskTask], to vector: [Word]) async throws -> [Word] {
         let threads = configuration.maskThreads
         let result = try await compute {
             var words = vector
-            for task in tasks { try MaskGenerator(seed: task.secret).apply(task.sign, to: &words, threadCount: threads) }
+            let masks = try tasks.map { task throws(CryptoError) in (generator: try MaskGenerator(seed: task.secret), sign: task.sign) }
+            MaskGenerator.apply(masks, to: &words, threadCount: threads)
             return words
         }
         countMask(words: vector.count * tasks.count)
