@@ -129,6 +129,7 @@ enum SimulateCommand {
             round \(report.round): coordinator \(report.coordinator), \(report.contributors.count) contributors, \(report.dropped.count) dropped (\(report.crashed.count) crashed), \(status)
               phases (slowest peer): \(phases)
               wall \(String(format: "%.3f", report.wallSeconds)) s; bytes sent per peer mean \(bytes(report.bytesSentMean)), max \(bytes(Double(report.bytesSentMax))); keystream expanded per peer \(bytes(report.maskBytesMean))
+              unmasking: \(report.sharedUnmasking ? "shared among the contributors" : "every peer alone"); aggregate hash \(report.aggregateHash.map { String($0.hexString.prefix(16)) } ?? "-")
               survivors agree: \(report.survivorsAgree ? "yes" : "NO"); largest error vs the plaintext weighted average \(String(format: "%.2e", report.maximumError)) (bound \(String(format: "%.2e", report.errorBound)))
 
             """
@@ -145,6 +146,7 @@ enum SimulateCommand {
             "phaseSeconds": Dictionary(uniqueKeysWithValues: report.phaseSeconds.map { ($0.phase, $0.seconds) }),
             "wallSeconds": report.wallSeconds, "bytesSentPerPeer": ["mean": report.bytesSentMean, "max": report.bytesSentMax],
             "keystreamBytesPerPeer": report.maskBytesMean, "survivorsAgree": report.survivorsAgree,
+            "unmasking": report.sharedUnmasking ? "shared" : "alone", "aggregateHash": report.aggregateHash?.hexString ?? NSNull(),
             "maximumError": report.maximumError, "errorBound": report.errorBound,
         ]
     }

@@ -49,6 +49,24 @@ import Testing
         #expect(result.standardOutput.isEmpty)
     }
 
+    /// `peer simulate --json` reports every round's agreement and the hash every survivor ended
+    /// on; complete masking unmasks alone, regular masking with crashes shares the unmasking.
+    @Test(arguments: [(["--peers", "6"], "alone"), (["--peers", "16", "--masking", "regular:4", "--threshold", "2", "--drop", "0.15", "--drop-phase", "tree-sum"], "shared")])
+    func simulateReportsTheAgreedAggregateHash(options: [String], unmasking: String) throws {
+        let dump = directory + "/dump-\(unmasking)"
+        let result = try PeerProcess.run(["simulate", "--dimension", "200", "--rounds", "2", "--seed", "3", "--json", "--dump", dump] + options)
+        #expect(result.status == 0, "\(result.standardError)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]])
+        #expect(reports.count == 2)
+        for report in reports {
+            #expect(report["survivorsAgree"] as? Bool == true && report["aborted"] as? Bool == false)
+            #expect(report["unmasking"] as? String == unmasking)
+            let hash = try #require(report["aggregateHash"] as? String)
+            #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
+        }
+        #expect(FileManager.default.fileExists(atPath: dump + "/round-2/contributors.json"))
+    }
+
     @Test func keygenWritesAPrivateKeyWhosePublicKeyItPrints() throws {
         let path = directory + "/hospital-a.key"
         let result = try PeerProcess.run(["keygen", "--out", path])

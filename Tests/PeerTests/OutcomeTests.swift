@@ -23,6 +23,7 @@ import Testing
         for outcome in outcomes.values {
             let words = try #require(outcome.sumBytes).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
             #expect(SecureAggregationPeer<UInt32>.aggregateHash(round: 1, words: words) == announced.first?.aggregateHash)
+            #expect(outcome.aggregateHash == announced.first?.aggregateHash && !outcome.sharedUnmasking)
         }
     }
 

@@ -46,6 +46,7 @@ import Testing
         let report = try await Simulation.run(request, word: UInt32.self, log: log.append)[0]
         #expect(report.abortReason == nil && report.survivorsAgree)
         #expect(report.contributors.contains(lostHelper) && Set(report.dropped) == [leaves[0], leaves[1]])
+        #expect(report.sharedUnmasking && report.aggregateHash != nil)
         let sum = try expectedSum(report, request: request, word: UInt32.self)
         let survivors = report.outcomes.values.filter { !report.crashed.contains($0.peer) }
         #expect(survivors.count == 13 && survivors.allSatisfy { $0.sumBytes == sum })
@@ -73,7 +74,8 @@ import Testing
         #expect(survivors.count == 14 && survivors.allSatisfy { $0.abortReason == nil })
         // The coordinator crashed, so the contributors come from a survivor's Total.
         let sum = try expectedSum(report, request: request, word: UInt32.self, contributors: survivors.first?.contributors ?? [])
-        #expect(survivors.allSatisfy { $0.sumBytes == sum })
+        #expect(survivors.allSatisfy { $0.sumBytes == sum && !$0.sharedUnmasking })
+        #expect(Set(survivors.map(\.aggregateHash)).count == 1)
         #expect(log.lines.filter { $0.contains("no aggregate from the coordinator") }.count == 14)
     }
 }

@@ -47,6 +47,11 @@ public struct RoundOutcome: Sendable {
     public let sumBytes: [UInt8]?
     /// The summed weight of the contributors, decoded.
     public let totalWeight: Double?
+    /// BLAKE2b-256 of the round's Aggregate message, as named by the coordinator's signed Outcome
+    /// (checked against it unless the coordinator was gone), when the round completed.
+    public let aggregateHash: [UInt8]?
+    /// Whether the contributors shared the unmasking (docs/PROTOCOL.md, phase 5).
+    public let sharedUnmasking: Bool
     public let phaseTimes: [PhaseTime]
     /// Bytes of ChaCha20 keystream this peer expanded (masking and unmasking).
     public let maskBytesExpanded: Int

@@ -62,18 +62,20 @@ extension SecureAggregationPeer {
                 }
             }
             try await phase("tree-sum") { try await treeSum(&context, masked: masked) }
-            var result: (sum: [Word], average: [Float], weight: Double) = ([], [], 0)
+            var result: Unmasked?
             try await phase("unmask") { result = try await unmask(&context) }
+            guard let result else { preconditionFailure("the unmask phase ended without a result") }
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
                                 contributors: context.total!.contributors, dropped: context.total!.dropped, average: result.average,
-                                sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, phaseTimes: times,
+                                sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, aggregateHash: result.hash,
+                                sharedUnmasking: result.shared, phaseTimes: times,
                                 maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch let abort as Abort {
             log("round \(round) aborted: \(abort.reason)")
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: abort.reason,
                                 contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
-                                sumBytes: nil, totalWeight: nil, phaseTimes: times, maskBytesExpanded: maskBytes - startMask,
-                                computeSeconds: computeSeconds - startCompute)
+                                sumBytes: nil, totalWeight: nil, aggregateHash: nil, sharedUnmasking: false, phaseTimes: times,
+                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch {
             preconditionFailure("unexpected error in round \(round): \(error)")
         }
@@ -407,7 +409,17 @@ extension SecureAggregationPeer {
 
     // MARK: - 5. Unmask
 
-    private func unmask(_ context: inout RoundContext) async throws -> (sum: [Word], average: [Float], weight: Double) {
+    /// What the unmask phase ends with.
+    struct Unmasked {
+        let sum: [Word]
+        let average: [Float]
+        let weight: Double
+        /// BLAKE2b-256 of the Aggregate message: what the coordinator's Outcome names.
+        let hash: [UInt8]
+        let shared: Bool
+    }
+
+    private func unmask(_ context: inout RoundContext) async throws -> Unmasked {
         let round = context.round
         let message = try await announcement(.total, context, phase: "unmask") { message in
             guard case .total(let total) = message, total.round == round, total.coordinator == context.coordinator,
@@ -504,22 +516,23 @@ extension SecureAggregationPeer {
                 tasks.append(UnmaskTask(secret: secret, sign: KeyAgreement.precedes(neighbour, owner) ? .subtract : .add))
             }
         }
-        var shared: [Word]?
+        var shared: (words: [Word], hash: [UInt8])?
         if Self.sharesUnmasking(taskCount: tasks.count, maskGraph: context.maskGraph) {
             shared = try await sharedUnmask(context, tasks: tasks, sum: sum)
             if shared == nil { log("round \(round): no aggregate from the coordinator; removing every mask here") }
         }
+        let hash: [UInt8]
         if let shared {
-            sum = shared
+            (sum, hash) = shared
         } else {
             sum = try await applying(tasks, to: sum)
-            try await checkAggregate(context, aggregate: sum)
+            hash = try await checkAggregate(context, aggregate: sum)
         }
         let codec = self.codec, unmasked = sum
         let (average, weight) = try await compute { () -> ([Float], Double) in
             let weight = codec.decode(unmasked[unmasked.count - 1])
             return (unmasked.dropLast().map { Float(codec.decode($0) / weight) }, weight)
         }
-        return (sum, average, weight)
+        return Unmasked(sum: sum, average: average, weight: weight, hash: hash, shared: shared != nil)
     }
 }

@@ -45,7 +45,12 @@ public enum Simulation {
         public let bytesSentMax: Int
         public let maskBytesMean: Double
         /// Whether every surviving peer holds the same unmasked sum, bit for bit.
+        /// Every peer that completed holds the same sum, with the same hash.
         public let survivorsAgree: Bool
+        /// The hash the completed peers ended on (the coordinator's Outcome names it).
+        public let aggregateHash: [UInt8]?
+        /// Whether the contributors shared the unmasking.
+        public let sharedUnmasking: Bool
         /// Largest difference between the decoded average and the plaintext weighted average of
         /// the contributors' inputs, and the bound it must stay within.
         public let maximumError: Double
@@ -131,7 +136,7 @@ public enum Simulation {
                                                bytesBefore: [String: Int], bytesAfter: [String: Int], wall: Double) -> RoundReport {
         let completed = outcomes.values.filter { $0.abortReason == nil }
         let reference = completed.first
-        let agree = completed.allSatisfy { $0.sumBytes == reference?.sumBytes }
+        let agree = completed.allSatisfy { $0.sumBytes == reference?.sumBytes && $0.aggregateHash == reference?.aggregateHash }
         var maximumError = 0.0, bound = 0.0
         if let reference, let average = reference.average {
             let codec = peers[0].codec
@@ -162,6 +167,6 @@ public enum Simulation {
                            phaseSeconds: phaseSeconds, wallSeconds: wall,
                            bytesSentMean: Double(sent.reduce(0, +)) / Double(max(sent.count, 1)), bytesSentMax: sent.max() ?? 0,
                            maskBytesMean: Double(mask.reduce(0, +)) / Double(max(mask.count, 1)), survivorsAgree: agree,
-                           maximumError: maximumError, errorBound: bound, outcomes: outcomes)
+                           aggregateHash: reference?.aggregateHash, sharedUnmasking: reference?.sharedUnmasking ?? false, maximumError: maximumError, errorBound: bound, outcomes: outcomes)
     }
 }
