@@ -93,7 +93,8 @@ public enum AggregationBenchmark {
                       plainSeconds: plainSeconds, computeSecondsMean: compute.reduce(0, +) / Double(max(compute.count, 1)),
                       computeSecondsMax: compute.max() ?? 0,
                       keystreamBytesMean: Double(survivors.map(\.maskBytesExpanded).reduce(0, +)) / Double(max(survivors.count, 1)),
-                      exact: survivors.allSatisfy { $0.abortReason == nil } && Set(survivors.map(\.sumBytes)).count == 1)
+                      exact: survivors.allSatisfy { $0.abortReason == nil && $0.sumBytes == survivors.first?.sumBytes
+                                                       && $0.aggregateHash == survivors.first?.aggregateHash })
     }
 
 }
