@@ -33,6 +33,19 @@ import Testing
         }
     }
 
+    /// The vector loops and their scalar tails give max(x, 0) and its gradient value by value.
+    @Test(arguments: [1, 15, 16, 37, 70_001])
+    func reluAndItsGradientValueByValue(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count))
+        let input = Tensor(shape: [count], values: (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
+        let gradient = Tensor(shape: [count], values: (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
+        #expect(Elementwise.relu(input).values == input.values.map { max($0, 0) })
+        #expect(Elementwise.reluGradient(input: input, gradient: gradient).values == zip(input.values, gradient.values).map { $0 > 0 ? $1 : 0 })
+        var sum = input
+        Elementwise.add(gradient, to: &sum)
+        #expect(sum.values == zip(input.values, gradient.values).map { $0 + $1 })
+    }
+
     @Test func scratchBuffersAreReusedAndNeverShared() {
         let pool = ScratchPool(keeping: 2)
         let first = pool.withBuffer(count: 1000) { UInt(bitPattern: $0.baseAddress) }

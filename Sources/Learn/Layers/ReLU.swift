@@ -9,14 +9,14 @@ public final class ReLU: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         LayerProfile.measure("ReLU", "relu", .forward) {
             if training { cachedInput = input }
-            return Elementwise.map(input) { max($0, 0) }
+            return Elementwise.relu(input)
         }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         LayerProfile.measure("ReLU", "relu", .backward) {
             guard let input = cachedInput else { preconditionFailure("ReLU.backward without a training forward") }
-            return Elementwise.zip(input, outputGradient) { $0 > 0 ? $1 : 0 }
+            return Elementwise.reluGradient(input: input, gradient: outputGradient)
         }
     }
 }
