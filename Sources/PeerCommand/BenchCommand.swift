@@ -104,7 +104,7 @@ enum BenchCommand {
             """
         } ?? ""
         let text = """
-            OpenBLAS threads: \(threads), worker polling after each sgemm: \(OpenBLASSpin.current.map { "2^\($0) cycles (\(OpenBLASSpin.variable)=\($0))" } ?? "OpenBLAS's default 2^28 cycles"); sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", gigaflops)) GFLOP/s (the ceiling).
+            OpenBLAS threads: \(threads), worker polling after each sgemm: \(RuntimeTuning.value(of: "OPENBLAS_THREAD_TIMEOUT").map { "2^\($0) cycles (OPENBLAS_THREAD_TIMEOUT=\($0))" } ?? "OpenBLAS's default 2^28 cycles"); sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", gigaflops)) GFLOP/s (the ceiling).
 
             \(rows)
             """

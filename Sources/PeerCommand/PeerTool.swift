@@ -34,7 +34,7 @@ enum PeerTool {
     }
 
     static func main() async {
-        OpenBLASSpin.applyByExecutingAgain()
+        RuntimeTuning.applyByExecutingAgain()
         exit(await run(Array(CommandLine.arguments.dropFirst())))
     }
 
