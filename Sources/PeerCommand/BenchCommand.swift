@@ -260,7 +260,7 @@ enum BenchCommand {
 
             - Machine: \(MachineDescription.current)
             - libsodium \(CryptoBackend.version); 32-bit ring, 16 fraction bits, complete masking on loopback.
-            - Flower SecAgg+: \(flower.map { figures in "flwr \(figures["flwr"] ?? "?")'s own functions (`tools/bench-flower.py`, `make bench`), run minutes before in the same `make bench`, n = \(peers), d = \(dimension), one drop, complete masking; CPU time of each role" } ?? "not run (pass `--flower FILE` from tools/bench-flower.py)"). The issue's
+            - Flower SecAgg+: \(flower.map { figures in "flwr \(figures["flwr"] ?? "?")'s own functions (`tools/bench-flower.py`, which `make bench` runs just before this), n = \(peers), d = \(dimension), one drop, complete masking; CPU time of each role" } ?? "not run (pass `--flower FILE` from tools/bench-flower.py)"). The issue's
               reference for it on this machine: 0.73 s per client plus 1.39 s at its server, 18x plain numpy
               averaging. Per-peer CPU here covers both roles: a peer masks its input and removes masks from
               the sum.
@@ -283,7 +283,7 @@ enum BenchCommand {
               let server = (flower["server_seconds"] as? NSNumber)?.doubleValue else {
             return "| the target: a tenth of Flower's 0.73 s per client + 1.39 s at its server (the issue's figures) | 0.212 s |"
         }
-        var rows = "| Flower SecAgg+ CPU, per client / at the server (same run) | \(String(format: "%.3f s / %.3f s", client, server)) |\n"
+        var rows = "| Flower SecAgg+ CPU, per client / at the server (`--flower` file) | \(String(format: "%.3f s / %.3f s", client, server)) |\n"
         rows += "| the target: a tenth of Flower's client + server | \(String(format: "%.3f s", (client + server) / 10)) |\n"
         rows += "| per-peer CPU here / Flower's client + server | \(String(format: "%.2f", ours / (client + server))) |"
         if let plain = (flower["plain_numpy_seconds"] as? NSNumber)?.doubleValue {

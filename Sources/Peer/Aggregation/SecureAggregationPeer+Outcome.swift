@@ -2,17 +2,12 @@ import Crypto
 import Gossip
 
 extension SecureAggregationPeer {
-    /// The coordinator's statement of a round's result: the aggregate's bytes are kept for pulls
-    /// (a peer that missed the round can fetch them and check them against the hash), and the
-    /// signed Outcome naming their hash is broadcast. Returns the bytes and their hash.
-    func announceOutcome(_ context: RoundContext, aggregate: [Word]) async -> (bytes: [UInt8], hash: [UInt8]) {
-        let bytes = Message.aggregate(round: context.round, words: aggregate).encoded
-        let aggregateHash = Blake2b.hash(bytes)
-        await store(content: bytes, round: context.round)
+    /// The coordinator's statement of a round's result: the signed Outcome naming the hash of
+    /// the Aggregate message, broadcast.
+    func announceOutcome(_ context: RoundContext, aggregateHash: [UInt8]) async {
         let body = Message.outcomeBody(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash)
         await broadcast(.outcome(.init(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
                                        signature: identity.signature(for: Message.outcomeContext + topology.federationID.bytes + body))))
-        return (bytes, aggregateHash)
     }
 
     /// The coordinator's signed Outcome for the accepted Total, or nil when the coordinator is
@@ -39,10 +34,12 @@ extension SecureAggregationPeer {
     /// - Returns: the aggregate's hash.
     /// - Throws: `Abort` (inconsistent aggregate) when the hashes differ.
     func checkAggregate(_ context: RoundContext, aggregate: [Word]) async throws -> [UInt8] {
-        if id == context.coordinator { return await announceOutcome(context, aggregate: aggregate).hash }
-        let outcome = try await awaitOutcome(context)
         let own = try await compute { Self.aggregateHash(round: context.round, words: aggregate) }
-        guard let outcome else {
+        if id == context.coordinator {
+            await announceOutcome(context, aggregateHash: own)
+            return own
+        }
+        guard let outcome = try await awaitOutcome(context) else {
             log("round \(context.round): the coordinator is gone before its Outcome; the aggregate is not checked against it")
             return own
         }

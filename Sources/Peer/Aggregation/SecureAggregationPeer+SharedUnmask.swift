@@ -103,7 +103,11 @@ extension SecureAggregationPeer {
         var aggregate = try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: sum)
         if !missing.isEmpty { log("round \(round): covered the unmasking tasks of \(missing.count) helpers not heard from") }
         Self.accumulate(.add, correction, into: &aggregate)
-        let (bytes, hash) = await announceOutcome(context, aggregate: aggregate)
+        // The Aggregate goes down the tree and can be pulled by its hash, so it is encoded and kept.
+        let bytes = Message.aggregate(round: round, words: aggregate).encoded
+        let hash = Blake2b.hash(bytes)
+        await store(content: bytes, round: round)
+        await announceOutcome(context, aggregateHash: hash)
         for child in children where network.isLive(child) { _ = await network.send(bytes, to: child) }
         return (aggregate, hash)
     }

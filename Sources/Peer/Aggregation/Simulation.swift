@@ -167,6 +167,7 @@ public enum Simulation {
                            phaseSeconds: phaseSeconds, wallSeconds: wall,
                            bytesSentMean: Double(sent.reduce(0, +)) / Double(max(sent.count, 1)), bytesSentMax: sent.max() ?? 0,
                            maskBytesMean: Double(mask.reduce(0, +)) / Double(max(mask.count, 1)), survivorsAgree: agree,
-                           aggregateHash: reference?.aggregateHash, sharedUnmasking: reference?.sharedUnmasking ?? false, maximumError: maximumError, errorBound: bound, outcomes: outcomes)
+                           aggregateHash: reference?.aggregateHash, sharedUnmasking: reference?.sharedUnmasking ?? false,
+                           maximumError: maximumError, errorBound: bound, outcomes: outcomes)
     }
 }
