@@ -78,6 +78,21 @@ import Testing
             for i in expected.indices { expected[i] &+= words[i] }
         }
         #expect(survivors.first!.sumBytes == expected.withUnsafeBytes { Array($0) })
+
+        // The victim restarts (a new transport and protocol instance under its id) and catches up
+        // on the round it missed from a neighbour, over the sockets.
+        let index = ids.firstIndex(of: victim)!
+        let transport = try Transport(topology: topology, localID: victim, identity: keys[index], configuration: transportConfiguration)
+        defer { transport.stop() }
+        let network = TransportRoundNetwork(transport: transport, identity: keys[index])
+        let restarted = try SecureAggregationPeer<UInt32>(id: victim, topology: topology, identity: keys[index], network: network,
+                                                          configuration: configuration)
+        network.attach(restarted)
+        try transport.start()
+        try await waitUntil(timeout: .seconds(60)) { Set(transport.connectedNeighbours) == Set(topology.neighbours[victim]!) }
+        let caughtUp = await restarted.catchUp(round: 1, dimension: 1000)
+        #expect(caughtUp.abortReason == nil && caughtUp.sumBytes == survivors.first!.sumBytes)
+        #expect(caughtUp.aggregateHash == survivors.first!.aggregateHash)
     }
 }
 

@@ -52,23 +52,39 @@ final class ManualFederation: Sendable {
     let traffic = TrafficRecorder()
     let logs = LogRecorder()
 
+    let configuration: SecureAggregationPeer<UInt32>.Configuration
+
     init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, timeout: Duration = .seconds(10)) throws {
         (topology, identities) = try federation(kind, peers: count, threshold: threshold)
         network = InMemoryNetwork<UInt32>(topology: topology)
         var configuration = SecureAggregationPeer<UInt32>.Configuration()
         configuration.maskThreads = 1
         configuration.phaseTimeout = timeout
-        let logs = self.logs
+        self.configuration = configuration
         var peers: [String: SecureAggregationPeer<UInt32>] = [:]
         for entry in topology.peers {
-            peers[entry.id] = try SecureAggregationPeer<UInt32>(id: entry.id, topology: topology, identity: identities[entry.id]!,
-                                                                network: network.endpoint(entry.id), configuration: configuration,
-                                                                log: { logs.append("[\(entry.id)] \($0)") })
+            peers[entry.id] = try Self.makePeer(entry.id, topology: topology, identity: identities[entry.id]!, network: network,
+                                                configuration: configuration, logs: logs)
         }
         self.peers = peers
         for peer in peers.values { network.attach(peer) }
         let traffic = self.traffic
         network.observe { from, to, bytes in traffic.append((from, to, bytes)) }
+    }
+
+    private static func makePeer(_ id: String, topology: Topology, identity: IdentityKey, network: InMemoryNetwork<UInt32>,
+                                 configuration: SecureAggregationPeer<UInt32>.Configuration,
+                                 logs: LogRecorder) throws -> SecureAggregationPeer<UInt32> {
+        try SecureAggregationPeer<UInt32>(id: id, topology: topology, identity: identity, network: network.endpoint(id),
+                                          configuration: configuration, log: { logs.append("[\(id)] \($0)") })
+    }
+
+    /// A crashed peer restarted: a new instance under its id and identity, back on the network.
+    func restart(_ id: String) throws -> SecureAggregationPeer<UInt32> {
+        let peer = try Self.makePeer(id, topology: topology, identity: identities[id]!, network: network, configuration: configuration,
+                                     logs: logs)
+        network.rejoin(peer)
+        return peer
     }
 
     func coordinator(round: UInt64) -> String {

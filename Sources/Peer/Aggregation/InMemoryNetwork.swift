@@ -40,6 +40,17 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         for peer in others { peer.livenessChanged() }
     }
 
+    /// Brings a crashed peer back as `peer` (a new instance under the same id, as a restarted
+    /// process would be): messages reach it again and the others learn it is up.
+    public func rejoin(_ peer: SecureAggregationPeer<Word>) {
+        let others = state.withLock { state in
+            state.dead.remove(peer.id)
+            state.peers[peer.id] = peer
+            return state.peers.values.filter { $0.id != peer.id }
+        }
+        for other in others { other.livenessChanged() }
+    }
+
     public func isLive(_ id: String) -> Bool { state.withLock { !$0.dead.contains(id) } }
 
     /// Sees every message that leaves a peer (`to` is nil for a broadcast): what an observer

@@ -65,6 +65,11 @@ final class Mailbox<Word: RingWord>: Sendable {
         }
     }
 
+    /// Drops the messages of `kind` that belong to `round`.
+    func discard(_ kind: RoundMessage<Word>.Kind, round: UInt64) {
+        state.withLock { state in state.buckets[kind]?.removeAll { $0.round == round } }
+    }
+
     /// How many pokes so far: a caller reads it before checking its condition and passes it to
     /// `waitForChange`, so that a poke between the check and the wait is not lost.
     var pokeCount: Int { state.withLock { $0.pokes } }

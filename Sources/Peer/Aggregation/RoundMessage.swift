@@ -86,6 +86,19 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let signature: [UInt8]
     }
 
+    /// What a peer keeps of a completed round to serve a neighbour that missed it: the accepted
+    /// Total, the coordinator's Outcome and the aggregate it names. `held` is false (and the
+    /// rest empty) when the asked peer has no such record. Sent to the neighbour that asked.
+    struct Record: Sendable {
+        let round: UInt64
+        let held: Bool
+        let total: Total?
+        let outcome: Outcome?
+        let words: [Word]
+
+        static func missing(_ round: UInt64) -> Record { Record(round: round, held: false, total: nil, outcome: nil, words: []) }
+    }
+
     case advertise(Advertise)
     case roster1(Roster)
     case shareBundle(ShareBundle)
@@ -103,13 +116,19 @@ enum RoundMessage<Word: RingWord>: Sendable {
     case pullRequest(hash: [UInt8])
     /// The content asked for: the original message bytes.
     case pullResponse(bytes: [UInt8])
+    /// Ask a neighbour for its record of a completed round this peer missed.
+    case recordRequest(round: UInt64)
+    /// The answer to a `recordRequest`.
+    case record(Record)
 
     enum Kind: UInt8 {
         case advertise = 1, roster1, shareBundle, roster2, partialSum, total, sum, reveal, pullRequest, pullResponse,
-             correction, outcome, aggregate
+             correction, outcome, aggregate, recordRequest, record
     }
 
-    /// The round a message belongs to (pull messages belong to none).
+    /// The round a message belongs to. Pull messages and record requests belong to none; a record
+    /// belongs to the round it reports (a peer asks for rounds before the one it is in, so the
+    /// receiver takes records in only while it waits for one).
     var round: UInt64? {
         switch self {
         case .advertise(let m): return m.round
@@ -122,7 +141,8 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .correction(let m): return m.round
         case .outcome(let m): return m.round
         case .aggregate(let round, _): return round
-        case .pullRequest, .pullResponse: return nil
+        case .record(let record): return record.round
+        case .pullRequest, .pullResponse, .recordRequest: return nil
         }
     }
 
@@ -245,6 +265,18 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .pullResponse(let bytes):
             writer.u8(Kind.pullResponse.rawValue)
             writer.raw(bytes)
+        case .recordRequest(let round):
+            writer.u8(Kind.recordRequest.rawValue)
+            writer.u64(round)
+        case .record(let record):
+            writer.u8(Kind.record.rawValue)
+            writer.u64(record.round)
+            writer.u8(record.held ? 1 : 0)
+            if record.held, let total = record.total, let outcome = record.outcome {
+                writer.data(RoundMessage.total(total).encoded)
+                writer.data(RoundMessage.outcome(outcome).encoded)
+                writer.words(record.words)
+            }
         }
         return writer.bytes
     }
@@ -316,6 +348,21 @@ enum RoundMessage<Word: RingWord>: Sendable {
             message = .pullRequest(hash: try reader.raw(32))
         case .pullResponse:
             return .pullResponse(bytes: Array(bytes.dropFirst()))
+        case .recordRequest:
+            message = .recordRequest(round: try reader.u64())
+        case .record:
+            let round = try reader.u64()
+            guard try reader.u8() == 1 else {
+                message = .record(.missing(round))
+                break
+            }
+            // The Total and the Outcome are small: a Total names at most every peer twice.
+            let limit = 512 + 2 * peerLimit * 260
+            guard case .total(let total) = try decode(try reader.data(limit: limit), peerLimit: peerLimit, wordLimit: 0),
+                  case .outcome(let outcome) = try decode(try reader.data(limit: limit), peerLimit: peerLimit, wordLimit: 0) else {
+                throw WireReader.Malformed(description: "a record without its Total and Outcome")
+            }
+            message = .record(Record(round: round, held: true, total: total, outcome: outcome, words: try reader.words(limit: wordLimit)))
         }
         try reader.finish()
         return message

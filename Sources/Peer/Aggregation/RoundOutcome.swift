@@ -52,6 +52,9 @@ public struct RoundOutcome: Sendable {
     public let aggregateHash: [UInt8]?
     /// Whether the contributors shared the unmasking (docs/PROTOCOL.md, phase 5).
     public let sharedUnmasking: Bool
+    /// The neighbour whose record of the round this peer checked and took, when it missed the
+    /// round and caught up on it (`SecureAggregationPeer.catchUp`); nil when it took part.
+    public let caughtUpFrom: String?
     public let phaseTimes: [PhaseTime]
     /// Bytes of ChaCha20 keystream this peer expanded (masking and unmasking).
     public let maskBytesExpanded: Int

@@ -4,10 +4,13 @@ import Gossip
 extension SecureAggregationPeer {
     /// The coordinator's statement of a round's result: the signed Outcome naming the hash of
     /// the Aggregate message, broadcast.
-    func announceOutcome(_ context: RoundContext, aggregateHash: [UInt8]) async {
+    /// - Returns: the Outcome sent.
+    func announceOutcome(_ context: RoundContext, aggregateHash: [UInt8]) async -> Message.Outcome {
         let body = Message.outcomeBody(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash)
-        await broadcast(.outcome(.init(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
-                                       signature: identity.signature(for: Message.outcomeContext + topology.federationID.bytes + body))))
+        let outcome = Message.Outcome(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
+                                      signature: identity.signature(for: Message.outcomeContext + topology.federationID.bytes + body))
+        await broadcast(.outcome(outcome))
+        return outcome
     }
 
     /// The coordinator's signed Outcome for the accepted Total, or nil when the coordinator is
@@ -18,9 +21,8 @@ extension SecureAggregationPeer {
         do {
             let message = try await announcement(.outcome, context, phase: "unmask", giveUp: { !network.isLive(coordinator) }) { message in
                 guard case .outcome(let outcome) = message, outcome.round == round, outcome.coordinator == coordinator,
-                      outcome.totalHash == totalHash, let key = topology.peer(coordinator)?.key else { return false }
-                let body = Message.outcomeBody(round: round, coordinator: coordinator, totalHash: totalHash, aggregateHash: outcome.aggregateHash)
-                return key.isValidSignature(outcome.signature, for: Message.outcomeContext + topology.federationID.bytes + body)
+                      outcome.totalHash == totalHash else { return false }
+                return isSigned(outcome)
             }
             guard case .outcome(let outcome) = message else { return nil }
             return outcome
@@ -29,25 +31,33 @@ extension SecureAggregationPeer {
         }
     }
 
+    /// Whether `outcome` carries its coordinator's valid signature.
+    func isSigned(_ outcome: Message.Outcome) -> Bool {
+        guard let key = topology.peer(outcome.coordinator)?.key else { return false }
+        let body = Message.outcomeBody(round: outcome.round, coordinator: outcome.coordinator, totalHash: outcome.totalHash,
+                                       aggregateHash: outcome.aggregateHash)
+        return key.isValidSignature(outcome.signature, for: Message.outcomeContext + topology.federationID.bytes + body)
+    }
+
     /// After unmasking alone: the coordinator announces the aggregate's hash, every other peer
     /// checks its own aggregate against it, so that all end the round on the same bytes.
-    /// - Returns: the aggregate's hash.
+    /// - Returns: the aggregate's hash, and the Outcome that names it (nil when the coordinator
+    ///   was gone before sending one).
     /// - Throws: `Abort` (inconsistent aggregate) when the hashes differ.
-    func checkAggregate(_ context: RoundContext, aggregate: [Word]) async throws -> [UInt8] {
+    func checkAggregate(_ context: RoundContext, aggregate: [Word]) async throws -> (hash: [UInt8], outcome: Message.Outcome?) {
         let own = try await compute { Self.aggregateHash(round: context.round, words: aggregate) }
         if id == context.coordinator {
-            await announceOutcome(context, aggregateHash: own)
-            return own
+            return (own, await announceOutcome(context, aggregateHash: own))
         }
         guard let outcome = try await awaitOutcome(context) else {
             log("round \(context.round): the coordinator is gone before its Outcome; the aggregate is not checked against it")
-            return own
+            return (own, nil)
         }
         guard own == outcome.aggregateHash else {
             refuse("round \(context.round): this peer's aggregate differs from the coordinator's")
             throw Abort(reason: .inconsistent("aggregate"))
         }
-        return own
+        return (own, outcome)
     }
 
     /// BLAKE2b-256 of the Aggregate message of `round` carrying `words`, without building it.

@@ -64,17 +64,20 @@ extension SecureAggregationPeer {
             try await phase("tree-sum") { try await treeSum(&context, masked: masked) }
             var result: Unmasked?
             try await phase("unmask") { result = try await unmask(&context) }
-            guard let result else { preconditionFailure("the unmask phase ended without a result") }
+            guard let result, let total = context.total else { preconditionFailure("the unmask phase ended without a result") }
+            if let outcome = result.outcome {
+                keep(.init(round: round, held: true, total: total, outcome: outcome, words: result.sum))
+            }
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
-                                contributors: context.total!.contributors, dropped: context.total!.dropped, average: result.average,
+                                contributors: total.contributors, dropped: total.dropped, average: result.average,
                                 sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, aggregateHash: result.hash,
-                                sharedUnmasking: result.shared, phaseTimes: times,
+                                sharedUnmasking: result.shared, caughtUpFrom: nil, phaseTimes: times,
                                 maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch let abort as Abort {
             log("round \(round) aborted: \(abort.reason)")
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: abort.reason,
                                 contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
-                                sumBytes: nil, totalWeight: nil, aggregateHash: nil, sharedUnmasking: false, phaseTimes: times,
+                                sumBytes: nil, totalWeight: nil, aggregateHash: nil, sharedUnmasking: false, caughtUpFrom: nil, phaseTimes: times,
                                 maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch {
             preconditionFailure("unexpected error in round \(round): \(error)")
@@ -141,7 +144,7 @@ extension SecureAggregationPeer {
                               signature: identity.signature(for: Message.rosterContext + topology.federationID.bytes + body))
     }
 
-    private var threshold: Int { topology.aggregation.threshold }
+    var threshold: Int { topology.aggregation.threshold }
 
     // MARK: - 1. Advertise
 
@@ -416,17 +419,16 @@ extension SecureAggregationPeer {
         let weight: Double
         /// BLAKE2b-256 of the Aggregate message: what the coordinator's Outcome names.
         let hash: [UInt8]
+        /// The coordinator's Outcome, nil when it was gone before sending one.
+        let outcome: Message.Outcome?
         let shared: Bool
     }
 
     private func unmask(_ context: inout RoundContext) async throws -> Unmasked {
         let round = context.round
         let message = try await announcement(.total, context, phase: "unmask") { message in
-            guard case .total(let total) = message, total.round == round, total.coordinator == context.coordinator,
-                  let key = topology.peer(total.coordinator)?.key else { return false }
-            let body = Message.totalBody(round: total.round, coordinator: total.coordinator, contributors: total.contributors,
-                                         dropped: total.dropped, sumHash: total.sumHash)
-            return key.isValidSignature(total.signature, for: Message.totalContext + topology.federationID.bytes + body)
+            guard case .total(let total) = message, total.round == round, total.coordinator == context.coordinator else { return false }
+            return isSigned(total)
         }
         guard case .total(let total) = message else { preconditionFailure("announcement returned another kind") }
         let totalHash = Blake2b.hash(message.encoded)
@@ -516,23 +518,36 @@ extension SecureAggregationPeer {
                 tasks.append(UnmaskTask(secret: secret, sign: KeyAgreement.precedes(neighbour, owner) ? .subtract : .add))
             }
         }
-        var shared: (words: [Word], hash: [UInt8])?
+        var shared: (words: [Word], outcome: Message.Outcome)?
         if Self.sharesUnmasking(taskCount: tasks.count, maskGraph: context.maskGraph) {
             shared = try await sharedUnmask(context, tasks: tasks, sum: sum)
             if shared == nil { log("round \(round): no aggregate from the coordinator; removing every mask here") }
         }
-        let hash: [UInt8]
+        let hash: [UInt8], outcome: Message.Outcome?
         if let shared {
-            (sum, hash) = shared
+            (sum, outcome, hash) = (shared.words, shared.outcome, shared.outcome.aggregateHash)
         } else {
             sum = try await applying(tasks, to: sum)
-            hash = try await checkAggregate(context, aggregate: sum)
+            (hash, outcome) = try await checkAggregate(context, aggregate: sum)
         }
-        let codec = self.codec, unmasked = sum
-        let (average, weight) = try await compute { () -> ([Float], Double) in
-            let weight = codec.decode(unmasked[unmasked.count - 1])
-            return (unmasked.dropLast().map { Float(codec.decode($0) / weight) }, weight)
+        let (average, weight) = try await decodeAverage(sum)
+        return Unmasked(sum: sum, average: average, weight: weight, hash: hash, outcome: outcome, shared: shared != nil)
+    }
+
+    /// Whether `total` carries its coordinator's valid signature.
+    func isSigned(_ total: Message.Total) -> Bool {
+        guard let key = topology.peer(total.coordinator)?.key else { return false }
+        let body = Message.totalBody(round: total.round, coordinator: total.coordinator, contributors: total.contributors,
+                                     dropped: total.dropped, sumHash: total.sumHash)
+        return key.isValidSignature(total.signature, for: Message.totalContext + topology.federationID.bytes + body)
+    }
+
+    /// The weighted average and the total weight that an unmasked sum encodes.
+    func decodeAverage(_ sum: [Word]) async throws -> (average: [Float], weight: Double) {
+        let codec = self.codec
+        return try await compute { () -> ([Float], Double) in
+            let weight = codec.decode(sum[sum.count - 1])
+            return (sum.dropLast().map { Float(codec.decode($0) / weight) }, weight)
         }
-        return Unmasked(sum: sum, average: average, weight: weight, hash: hash, shared: shared != nil)
     }
 }

@@ -43,9 +43,9 @@ extension SecureAggregationPeer {
     /// coordinator, which adds them to the masked sum, covers the tasks of any helper it did
     /// not hear from, and announces the aggregate with a signed Outcome; the aggregate goes
     /// down the same tree and can be pulled by its hash.
-    /// - Returns: the unmasked sum and its hash, or nil when no valid Outcome and aggregate arrive
+    /// - Returns: the unmasked sum and the Outcome naming its hash, or nil when no valid Outcome and aggregate arrive
     ///   in time (the coordinator died after its Total); the caller then removes every mask itself.
-    func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask], sum: [Word]) async throws -> (words: [Word], hash: [UInt8])? {
+    func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask], sum: [Word]) async throws -> (words: [Word], outcome: Message.Outcome)? {
         let round = context.round, totalHash = context.totalHash
         let helpers = context.total!.contributors
         let tree = RoundStructure.Tree(topology: topology, members: Set(helpers), root: context.coordinator)
@@ -90,13 +90,13 @@ extension SecureAggregationPeer {
             return nil
         }
         for child in tree.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
-        return (words, outcome.aggregateHash)
+        return (words, outcome)
     }
 
     /// The coordinator's end of shared unmasking: the tasks of helpers it did not hear from,
     /// the aggregate, its signed Outcome and the aggregate sent down the tree.
     private func announceAggregate(_ context: RoundContext, sum: [Word], correction: [Word], covered: Set<String>, tasks: [UnmaskTask],
-                                   children: [String]) async throws -> (words: [Word], hash: [UInt8]) {
+                                   children: [String]) async throws -> (words: [Word], outcome: Message.Outcome) {
         let round = context.round
         let helpers = context.total!.contributors
         let missing = helpers.indices.filter { !covered.contains(helpers[$0]) }
@@ -107,8 +107,8 @@ extension SecureAggregationPeer {
         let bytes = Message.aggregate(round: round, words: aggregate).encoded
         let hash = Blake2b.hash(bytes)
         await store(content: bytes, round: round)
-        await announceOutcome(context, aggregateHash: hash)
+        let outcome = await announceOutcome(context, aggregateHash: hash)
         for child in children where network.isLive(child) { _ = await network.send(bytes, to: child) }
-        return (aggregate, hash)
+        return (aggregate, outcome)
     }
 }

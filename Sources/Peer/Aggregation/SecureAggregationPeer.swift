@@ -15,6 +15,9 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         public var phaseTimeout: Duration = .seconds(10)
         /// Threads for mask expansion (1 when many peers share a process).
         public var maskThreads: Int = MaskGenerator.defaultThreadCount
+        /// How many completed rounds a peer keeps the record of (Total, Outcome, aggregate), to
+        /// serve neighbours that missed them (`catchUp(round:dimension:)`).
+        public var keptRecords: Int = 2
         public init() {}
     }
 
@@ -52,6 +55,10 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var ownPiece: [UInt64: RoundMessage<Word>.PartialSum] = [:]
         var maskBytes = 0
         var computeSeconds = 0.0
+        /// Records of the last completed rounds, to serve neighbours that missed them.
+        var records: [UInt64: RoundMessage<Word>.Record] = [:]
+        /// Rounds this peer is catching up on: records are taken in only for them.
+        var catchingUp: Set<UInt64> = []
         /// Messages refused, for tests and logs.
         var refusals: [String] = []
     }
@@ -114,6 +121,21 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     /// broadcast once for all its recipients, which then share its storage).
     func receive(_ message: RoundMessage<Word>, bytes: [UInt8], from: String) async {
         guard !isStopped else { return }
+        switch message {
+        case .recordRequest(let round):
+            let record = record(round: round) ?? .missing(round)
+            _ = await network.send(RoundMessage<Word>.record(record).encoded, to: from)
+            return
+        case .record(let record):
+            guard state.withLock({ $0.catchingUp.contains(record.round) }) else {
+                refuse("an unasked-for record of round \(record.round) from \(from)")
+                return
+            }
+            mailbox.post(.init(from: from, message: message, bytes: bytes))
+            return
+        default:
+            break
+        }
         if let round = message.round {
             let current = state.withLock { $0.currentRound }
             guard round >= current, round <= current + 1 else {
@@ -322,6 +344,27 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 guard case .partialSum(let piece) = envelope.message, piece.round == round else { return nil }
                 return piece
             }
+        }
+    }
+
+    /// Keeps the record of a completed round, forgetting the oldest beyond `keptRecords`.
+    func keep(_ record: RoundMessage<Word>.Record) {
+        let kept = configuration.keptRecords
+        state.withLock { state in
+            state.records[record.round] = record
+            for old in state.records.keys.sorted().dropLast(kept) { state.records.removeValue(forKey: old) }
+        }
+    }
+
+    /// The record of `round`, if this peer keeps one.
+    func record(round: UInt64) -> RoundMessage<Word>.Record? {
+        state.withLock { $0.records[round] }
+    }
+
+    /// Marks `round` as being caught up on (records for it are taken in) or no longer.
+    func setCatchingUp(_ round: UInt64, _ active: Bool) {
+        state.withLock { state in
+            if active { state.catchingUp.insert(round) } else { state.catchingUp.remove(round) }
         }
     }
 
