@@ -9,7 +9,7 @@ enum SimulateCommand {
     static let command = Command(
         name: "simulate",
         summary: "Run secure aggregation rounds among N simulated peers, with drops, and check them.",
-        usage: "peer simulate --peers N --dimension D [--drop F --drop-phase PHASE] [--masking complete|regular:K] [--threshold T] [--rounds R] [--seed S] [--topology FILE] [--ring-bits 32|64] [--timeout SECONDS] [--dump DIR] [--json] [--verbose]",
+        usage: "peer simulate --peers N --dimension D [--drop F --drop-phase PHASE] [--masking complete|regular:K] [--threshold T] [--rounds R] [--rejoin] [--seed S] [--topology FILE] [--ring-bits 32|64] [--timeout SECONDS] [--dump DIR] [--json] [--verbose]",
         details: """
         Runs N protocol instances in one process over an in-memory network, each with a random
         input vector of D values in [-1, 1] and a weight in [0.1, 1] drawn from the seed. Checks
@@ -24,6 +24,9 @@ enum SimulateCommand {
           --masking M             complete or regular:K (default: the topology's, complete up to 100 peers).
           --threshold T           Shamir threshold (default: a strict majority, capped by the mask degree + 1).
           --rounds R              Rounds to run (default 1).
+          --rejoin                After each round, restart the peers that crashed in it: each catches
+                                  up on the round from a neighbour (checked against the coordinator's
+                                  signed Total and Outcome) and takes part in the next round.
           --seed S                Seed of inputs, drops and the generated topology (default 1).
           --topology FILE         Use this topology's peers, links and settings (fresh keys are made);
                                   default: a random 4-regular graph (complete below 5 peers).
@@ -35,7 +38,8 @@ enum SimulateCommand {
           --verbose               Print every peer's log lines (refusals, re-parenting, aborts) to stderr.
           -h, --help              Show help information.
 
-        Exit status 1 when survivors disagree or the aggregate misses the bound.
+        Exit status 1 when survivors disagree, the aggregate misses the bound, or (with --rejoin)
+        a restarted peer of a completed round does not catch up on its aggregate.
         """,
         run: run
     )
@@ -48,6 +52,7 @@ enum SimulateCommand {
         let maskingText = try arguments.option("--masking")
         let thresholdText = try arguments.option("--threshold")
         let rounds = try arguments.integer("--rounds", default: 1, in: 1...1000)
+        let rejoin = try arguments.flag("--rejoin")
         let seed = try arguments.integer("--seed", default: 1, in: 0...Int.max)
         let topologyPath = try arguments.option("--topology")
         let ringBitsText = try arguments.option("--ring-bits")
@@ -82,6 +87,7 @@ enum SimulateCommand {
         request.dropPhase = dropPhase
         request.seed = UInt64(seed)
         request.rounds = rounds
+        request.rejoin = rejoin
         request.phaseTimeout = .seconds(timeout)
         console.diagnostic("simulate: \(topology.peers.count) peers, \(topology.links.count) links, masking \(topology.aggregation.masking), threshold \(topology.aggregation.threshold), \(topology.aggregation.ringBits)-bit ring, dimension \(dimension)\n")
         let progress: @Sendable (String) -> Void = { console.diagnostic("simulate: \($0)\n") }
@@ -93,7 +99,10 @@ enum SimulateCommand {
         } else {
             for report in reports { console.output(text(report)) }
         }
-        let faithful = reports.allSatisfy { $0.survivorsAgree && $0.maximumError <= $0.errorBound }
+        let faithful = reports.allSatisfy { report in
+            report.survivorsAgree && report.maximumError <= report.errorBound
+                && (report.abortReason != nil || report.caughtUp.count == report.rejoined.count)
+        }
         return faithful ? ExitStatus.success : ExitStatus.failure
     }
 
@@ -131,7 +140,7 @@ enum SimulateCommand {
               wall \(String(format: "%.3f", report.wallSeconds)) s; bytes sent per peer mean \(bytes(report.bytesSentMean)), max \(bytes(Double(report.bytesSentMax))); keystream expanded per peer \(bytes(report.maskBytesMean))
               unmasking: \(report.sharedUnmasking ? "shared among the contributors" : "every peer alone"); aggregate hash \(report.aggregateHash.map { String($0.hexString.prefix(16)) } ?? "-")
               survivors agree: \(report.survivorsAgree ? "yes" : "NO"); largest error vs the plaintext weighted average \(String(format: "%.2e", report.maximumError)) (bound \(String(format: "%.2e", report.errorBound)))
-
+            \(report.rejoined.isEmpty ? "" : "  rejoined: \(report.rejoined.count) crashed peers restarted, \(report.caughtUp.count) caught up on the aggregate from a neighbour\n")
             """
     }
 
@@ -148,6 +157,7 @@ enum SimulateCommand {
             "keystreamBytesPerPeer": report.maskBytesMean, "survivorsAgree": report.survivorsAgree,
             "unmasking": report.sharedUnmasking ? "shared" : "alone", "aggregateHash": report.aggregateHash?.hexString ?? NSNull(),
             "maximumError": report.maximumError, "errorBound": report.errorBound,
+            "rejoined": report.rejoined, "caughtUp": report.caughtUp,
         ]
     }
 

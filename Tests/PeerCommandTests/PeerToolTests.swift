@@ -50,8 +50,10 @@ import Testing
     }
 
     /// `peer simulate --json` reports every round's agreement and the hash every survivor ended
-    /// on; complete masking unmasks alone, regular masking with crashes shares the unmasking.
-    @Test(arguments: [(["--peers", "6"], "alone"), (["--peers", "16", "--masking", "regular:4", "--threshold", "2", "--drop", "0.15", "--drop-phase", "tree-sum"], "shared")])
+    /// on; complete masking unmasks alone, regular masking with crashes shares the unmasking, and
+    /// with `--rejoin` every crashed peer catches up on the round it missed.
+    @Test(arguments: [(["--peers", "6"], "alone"),
+                      (["--peers", "16", "--masking", "regular:4", "--threshold", "2", "--drop", "0.15", "--drop-phase", "tree-sum", "--rejoin"], "shared")])
     func simulateReportsTheAgreedAggregateHash(options: [String], unmasking: String) throws {
         let dump = directory + "/dump-\(unmasking)"
         let result = try PeerProcess.run(["simulate", "--dimension", "200", "--rounds", "2", "--seed", "3", "--json", "--dump", dump] + options)
@@ -63,6 +65,8 @@ import Testing
             #expect(report["unmasking"] as? String == unmasking)
             let hash = try #require(report["aggregateHash"] as? String)
             #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
+            let rejoined = try #require(report["rejoined"] as? [String]), caughtUp = try #require(report["caughtUp"] as? [String])
+            #expect(options.contains("--rejoin") ? !rejoined.isEmpty && caughtUp == rejoined : rejoined.isEmpty && caughtUp.isEmpty)
         }
         #expect(FileManager.default.fileExists(atPath: dump + "/round-2/contributors.json"))
     }

@@ -110,4 +110,26 @@ import Testing
         for round in UInt64(2)...3 { neighbour.keep(.init(round: round, held: true, total: record.total, outcome: record.outcome, words: [])) }
         #expect(neighbour.record(round: 1) == nil && neighbour.record(round: 2) != nil && neighbour.record(round: 3) != nil)
     }
+
+    /// `peer simulate --rejoin`: the peers crashed in a round restart, catch up on it, and take
+    /// part in the next round.
+    @Test func restartedPeersCatchUpAndTakePartInTheNextRound() async throws {
+        let (topology, identities) = try federation(.randomRegular, peers: 10, threshold: 5, degree: 4)
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 40)
+        request.rounds = 3
+        request.dropFraction = 0.2
+        request.dropPhase = "masked-input"
+        request.rejoin = true
+        request.phaseTimeout = .seconds(5)
+        let reports = try await Simulation.run(request)
+        for report in reports {
+            #expect(report.abortReason == nil && report.survivorsAgree)
+            #expect(report.rejoined.count == 2 && report.caughtUp == report.rejoined)
+        }
+        for (earlier, later) in zip(reports, reports.dropFirst()) {
+            // Back in the next round: every peer restarted after `earlier` that `later` did not crash contributes to it.
+            let back = Set(earlier.rejoined).subtracting(later.crashed)
+            #expect(!back.isEmpty && back.isSubset(of: Set(later.contributors)))
+        }
+    }
 }

@@ -361,10 +361,16 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         state.withLock { $0.records[round] }
     }
 
-    /// Marks `round` as being caught up on (records for it are taken in) or no longer.
+    /// Marks `round` as being caught up on (records for it are taken in) or no longer. A peer
+    /// catching up on a round is past it: from then on it takes messages of the next round in.
     func setCatchingUp(_ round: UInt64, _ active: Bool) {
         state.withLock { state in
-            if active { state.catchingUp.insert(round) } else { state.catchingUp.remove(round) }
+            if active {
+                state.catchingUp.insert(round)
+                state.currentRound = max(state.currentRound, round)
+            } else {
+                state.catchingUp.remove(round)
+            }
         }
     }
 

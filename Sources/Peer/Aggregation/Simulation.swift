@@ -22,6 +22,9 @@ public enum Simulation {
         public var seed: UInt64 = 1
         public var rounds = 1
         public var phaseTimeout: Duration = .seconds(10)
+        /// After each round, restart the peers that crashed in it and have them catch up on the
+        /// round from a neighbour (docs/PROTOCOL.md, "Catching up"); they take part in the next.
+        public var rejoin = false
 
         public init(topology: Topology, identities: [String: IdentityKey], dimension: Int) {
             self.topology = topology
@@ -57,6 +60,10 @@ public enum Simulation {
         public let errorBound: Double
         /// Every peer's outcome, for tests and dumps.
         public let outcomes: [String: RoundOutcome]
+        /// With `rejoin`: the crashed peers restarted after the round, and those of them whose
+        /// catch-up ended on the round's aggregate hash.
+        public var rejoined: [String] = []
+        public var caughtUp: [String] = []
     }
 
     /// Inputs of every peer: a uniform random vector in [-1, 1] and a weight in [0.1, 1].
@@ -89,11 +96,11 @@ public enum Simulation {
         var configuration = SecureAggregationPeer<Word>.Configuration()
         configuration.maskThreads = 1
         configuration.phaseTimeout = request.phaseTimeout
-        let peers = try topology.peers.map { entry in
-            try SecureAggregationPeer<Word>(id: entry.id, topology: topology, identity: request.identities[entry.id]!,
-                                            network: network.endpoint(entry.id), configuration: configuration,
-                                            log: { log("[\(entry.id)] \($0)") })
+        func makePeer(_ id: String) throws -> SecureAggregationPeer<Word> {
+            try SecureAggregationPeer<Word>(id: id, topology: topology, identity: request.identities[id]!, network: network.endpoint(id),
+                                            configuration: configuration, log: { log("[\(id)] \($0)") })
         }
+        var peers = try topology.peers.map { try makePeer($0.id) }
         for peer in peers { network.attach(peer) }
         var generator = SeededGenerator(seed: request.seed)
         var reports: [RoundReport] = []
@@ -109,9 +116,9 @@ public enum Simulation {
             let bytesBefore = network.bytesSent
             progress("round \(round): \(live.count) peers, coordinator \(coordinator), \(crashes.count) to crash")
             let start = ContinuousClock.now
-            let plannedCrashes = crashes
+            let plannedCrashes = crashes, roundPeers = peers
             let outcomes = await withTaskGroup(of: RoundOutcome.self) { group in
-                for peer in peers where live.contains(peer.id) {
+                for peer in roundPeers where live.contains(peer.id) {
                     let (input, weight) = data[peer.id]!
                     group.addTask {
                         await peer.runRound(round, input: input, weight: weight) { phase in
@@ -124,11 +131,33 @@ public enum Simulation {
                 return outcomes
             }
             let elapsed = ContinuousClock.now - start
-            reports.append(report(round: round, coordinator: coordinator, outcomes: outcomes, crashed: Array(plannedCrashes.keys),
-                                  data: data, peers: peers, bytesBefore: bytesBefore, bytesAfter: network.bytesSent,
-                                  wall: elapsed / .seconds(1)))
+            var roundReport = report(round: round, coordinator: coordinator, outcomes: outcomes, crashed: Array(plannedCrashes.keys),
+                                     data: data, peers: peers, bytesBefore: bytesBefore, bytesAfter: network.bytesSent,
+                                     wall: elapsed / .seconds(1))
+            if request.rejoin {
+                let restarted = try roundReport.crashed.map(makePeer)
+                for peer in restarted {
+                    network.rejoin(peer)
+                    peers[peers.firstIndex { $0.id == peer.id }!] = peer
+                }
+                roundReport.rejoined = restarted.map(\.id)
+                roundReport.caughtUp = await catchUp(restarted, round: round, dimension: request.dimension, hash: roundReport.aggregateHash)
+                progress("round \(round): \(restarted.count) crashed peers restarted, \(roundReport.caughtUp.count) caught up on its aggregate")
+            }
+            reports.append(roundReport)
         }
         return reports
+    }
+
+    /// Has each restarted peer catch up on `round`; returns those that ended on `hash`.
+    private static func catchUp<Word: RingWord>(_ restarted: [SecureAggregationPeer<Word>], round: UInt64, dimension: Int,
+                                                hash: [UInt8]?) async -> [String] {
+        await withTaskGroup(of: RoundOutcome.self) { group in
+            for peer in restarted { group.addTask { await peer.catchUp(round: round, dimension: dimension) } }
+            var caughtUp: [String] = []
+            for await outcome in group where hash != nil && outcome.aggregateHash == hash { caughtUp.append(outcome.peer) }
+            return caughtUp.sorted(by: KeyAgreement.precedes)
+        }
     }
 
     private static func report<Word: RingWord>(round: UInt64, coordinator: String, outcomes: [String: RoundOutcome], crashed: [String],
