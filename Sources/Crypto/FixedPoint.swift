@@ -81,11 +81,67 @@ public struct FixedPoint<Word: RingWord>: Sendable {
 
     // MARK: - Encoding
 
-    /// Encodes `values` into `output` (same count), rounding to nearest. Inlinable, so that it is
+    /// Encodes `values`, each multiplied by `factor` in Float arithmetic first, into `output`
+    /// (same count), rounding to nearest with ties away from zero. Inlinable, so that it is
     /// specialised for the word type where it is called (it runs over every model value).
+    ///
+    /// Sixteen values at a time when an encoded magnitude stays within 2^22 (the default clip
+    /// and fraction bits give 2^18): the clipped magnitude times 2^fractionBits is exact in
+    /// Float, adding 1.5 * 2^23 rounds it to the nearest integer (ties to even) in the low bits
+    /// of the sum, and a tie that went down is moved up. The rest, and larger encodings, go
+    /// one by one in Double. Both give exactly `(|x| * 2^f).rounded(.toNearestOrAwayFromZero)`
+    /// with x's sign.
     /// - Throws: `CryptoError.nonFiniteValue` for NaN or infinity.
-    @inlinable public func encode(_ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Word>) throws(CryptoError) -> EncodingReport {
-        try encode(values, into: output) { ($0 * scale).rounded(.toNearestOrAwayFromZero) }
+    @inlinable public func encode(_ values: UnsafeBufferPointer<Float>, scaledBy factor: Float = 1,
+                                  into output: UnsafeMutableBufferPointer<Word>) throws(CryptoError) -> EncodingReport {
+        precondition(values.count == output.count, "encode needs an output as long as its input")
+        var report = EncodingReport(clippedCount: 0, largestMagnitude: 0)
+        var start = 0
+        if maximumEncodedMagnitude <= 1 << 22, let input = values.baseAddress, let target = output.baseAddress {
+            start = try encodeLanes(input, scaledBy: factor, into: target, count: values.count, report: &report)
+        }
+        let clip = self.clip, scale = self.scale, limit = maximumEncodedMagnitude
+        for index in start..<values.count {
+            let value = values[index] * factor
+            guard value.isFinite else { throw .nonFiniteValue(index: index) }
+            let magnitude = abs(value)
+            report.largestMagnitude = max(report.largestMagnitude, magnitude)
+            report.clippedCount += magnitude > clip ? 1 : 0
+            let rounded = min(Int64(Double(min(magnitude, clip)) * scale + 0.5), limit)
+            output[index] = Word(wrappingSigned: value < 0 ? -rounded : rounded)
+        }
+        return report
+    }
+
+    /// The vectorised part of `encode(_:scaledBy:into:)`: whole groups of 16 values.
+    /// - Returns: how many values it encoded (a multiple of 16).
+    @inlinable func encodeLanes(_ values: UnsafePointer<Float>, scaledBy factor: Float, into output: UnsafeMutablePointer<Word>,
+                                count: Int, report: inout EncodingReport) throws(CryptoError) -> Int {
+        typealias Lanes = SIMD16<Float>
+        let clip = Lanes(repeating: self.clip), scale = Float(self.scale)
+        let magic = Lanes(repeating: 12_582_912) // 1.5 * 2^23
+        let magicBits = unsafeBitCast(magic, to: SIMD16<Int32>.self)
+        var largest = Lanes(repeating: 0)
+        var clipped = SIMD16<Int32>(repeating: 0)
+        let zero = SIMD16<Int32>(repeating: 0), one = SIMD16<Int32>(repeating: 1)
+        var index = 0
+        while index + 16 <= count {
+            let value = UnsafeRawPointer(values + index).loadUnaligned(as: Lanes.self) * factor
+            let magnitude = unsafeBitCast(unsafeBitCast(value, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Lanes.self)
+            // NaN fails every comparison: the one-by-one loop finds it and throws.
+            guard all(magnitude .< .infinity) else { break }
+            largest.replace(with: magnitude, where: magnitude .> largest)
+            clipped &+= zero.replacing(with: one, where: magnitude .> clip)
+            let scaled = magnitude.replacing(with: clip, where: magnitude .> clip) * scale
+            let shifted = scaled + magic
+            var integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- magicBits
+            integer &+= zero.replacing(with: one, where: scaled - (shifted - magic) .== 0.5)
+            Word.store(integer.replacing(with: zero &- integer, where: value .< 0), to: output + index)
+            index += 16
+        }
+        report.largestMagnitude = max(report.largestMagnitude, largest.max())
+        report.clippedCount += Int(clipped.wrappedSum())
+        return index
     }
 
     /// Encodes `values` into `output` (same count) with stochastic rounding: x*scale rounds up
@@ -134,6 +190,17 @@ public struct FixedPoint<Word: RingWord>: Sendable {
 
     /// Decodes every word, dividing by `divisor` (the summed weight, for an average).
     public func decode(_ words: [Word], dividingBy divisor: Double = 1) -> [Float] {
-        words.map { Float(decode($0) / divisor) }
+        words.withUnsafeBufferPointer { decode($0, dividingBy: divisor) }
+    }
+
+    /// Decodes every word, dividing by `divisor` (the summed weight, for an average): each value
+    /// is `Float(signed word * (1 / (2^fractionBits * divisor)))`. Inlinable, so that the loop is
+    /// specialised for the word type where it is called.
+    @inlinable public func decode(_ words: UnsafeBufferPointer<Word>, dividingBy divisor: Double = 1) -> [Float] {
+        let factor = 1 / (scale * divisor)
+        return [Float](unsafeUninitializedCapacity: words.count) { output, initialized in
+            for index in 0..<words.count { output[index] = Float(Double(words[index].signedValue) * factor) }
+            initialized = words.count
+        }
     }
 }

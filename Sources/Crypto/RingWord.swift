@@ -8,6 +8,9 @@ public protocol RingWord: FixedWidthInteger, UnsignedInteger, Sendable {
     /// Adds (or subtracts) `count` little-endian mask words to `target`: the innermost loop of
     /// masking, implemented per concrete type so that it is specialised and vectorised.
     static func accumulate(_ sign: MaskSign, mask: UnsafePointer<Self>, into target: UnsafeMutablePointer<Self>, count: Int)
+    /// Stores 16 signed integers as words (modulo 2^bitWidth) at `target`, which need not be
+    /// aligned: the last step of vectorised encoding.
+    static func store(_ lanes: SIMD16<Int32>, to target: UnsafeMutablePointer<Self>)
 }
 
 extension RingWord {
@@ -29,6 +32,9 @@ extension UInt32: RingWord {
     public static func accumulate(_ sign: MaskSign, mask: UnsafePointer<UInt32>, into target: UnsafeMutablePointer<UInt32>, count: Int) {
         accumulateLoop(sign, mask: mask, into: target, count: count)
     }
+    @inlinable public static func store(_ lanes: SIMD16<Int32>, to target: UnsafeMutablePointer<UInt32>) {
+        UnsafeMutableRawPointer(target).storeBytes(of: SIMD16<UInt32>(truncatingIfNeeded: lanes), as: SIMD16<UInt32>.self)
+    }
 }
 
 extension UInt64: RingWord {
@@ -36,5 +42,8 @@ extension UInt64: RingWord {
     @inlinable public init(wrappingSigned value: Int64) { self.init(bitPattern: value) }
     public static func accumulate(_ sign: MaskSign, mask: UnsafePointer<UInt64>, into target: UnsafeMutablePointer<UInt64>, count: Int) {
         accumulateLoop(sign, mask: mask, into: target, count: count)
+    }
+    @inlinable public static func store(_ lanes: SIMD16<Int32>, to target: UnsafeMutablePointer<UInt64>) {
+        UnsafeMutableRawPointer(target).storeBytes(of: SIMD16<UInt64>(truncatingIfNeeded: lanes), as: SIMD16<UInt64>.self)
     }
 }

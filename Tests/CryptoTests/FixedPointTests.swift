@@ -56,6 +56,53 @@ import Testing
         }
     }
 
+    /// Encoding 16 values at a time (Float arithmetic) gives exactly what rounding each value
+    /// in Double gives: ties, clipped values, signed zeros and tiny values included, at every
+    /// length and for both word sizes; a scale factor is applied in Float first.
+    @Test(arguments: [(Float(4), 16, 0), (4, 16, 37), (0.5, 23, 1000), (4, 24, 100), (1, 29, 64)])
+    func encodingMatchesRoundingEachValue(clip: Float, fractionBits: Int, count: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(count + fractionBits))
+        let step = Float(sign: .plus, exponent: -fractionBits - 1, significand: 1)
+        let special: [Float] = [0, -0.0, step, -step, 3 * step, -5 * step, clip, -clip, clip * 1.5, -clip * 3, .leastNonzeroMagnitude,
+                                clip - step, 1e-30, -2.5 * step * 2]
+        let values = (0..<count).map { index in
+            index % 3 == 0 ? special[index / 3 % special.count] : Float.random(in: -2 * clip...2 * clip, using: &generator)
+        }
+        for factor: Float in [1, 0.7] {
+            func expected<Word: RingWord>(_ word: Word.Type) -> [Word] {
+                let scale = Double(sign: .plus, exponent: fractionBits, significand: 1)
+                return values.map { value in
+                    let scaled = value * factor
+                    let rounded = (Double(min(abs(scaled), clip)) * scale).rounded(.toNearestOrAwayFromZero)
+                    return Word(wrappingSigned: Int64(scaled < 0 ? -rounded : rounded))
+                }
+            }
+            func encoded<Word: RingWord>(_ word: Word.Type) throws -> ([Word], EncodingReport) {
+                let codec = try FixedPoint<Word>(clip: clip, fractionBits: fractionBits)
+                var words = [Word](repeating: 0, count: values.count)
+                let report = try values.withUnsafeBufferPointer { input in
+                    try words.withUnsafeMutableBufferPointer { try codec.encode(input, scaledBy: factor, into: $0) }
+                }
+                return (words, report)
+            }
+            let (words32, report) = try encoded(UInt32.self)
+            #expect(words32 == expected(UInt32.self))
+            #expect(try encoded(UInt64.self).0 == expected(UInt64.self))
+            #expect(report.clippedCount == values.filter { abs($0 * factor) > clip }.count)
+            #expect(report.largestMagnitude == values.map { abs($0 * factor) }.max() ?? 0)
+        }
+    }
+
+    @Test func aNonFiniteValueInsideAVectorisedGroupIsFoundAtItsIndex() throws {
+        let codec = try FixedPoint<UInt32>(clip: 4, fractionBits: 16)
+        var values = [Float](repeating: 1, count: 40)
+        values[21] = .nan
+        #expect(throws: CryptoError.nonFiniteValue(index: 21)) { try codec.encode(values) }
+        values[21] = 1
+        values[3] = -.infinity
+        #expect(throws: CryptoError.nonFiniteValue(index: 3)) { try codec.encode(values) }
+    }
+
     @Test func negativeSumsWrapThroughTheRing() throws {
         let codec = try FixedPoint<UInt32>(clip: 4, fractionBits: 16)
         let (words, _) = try codec.encode([-3.5, -2.25, 1.0])

@@ -8,11 +8,20 @@ import Testing
 @Suite struct SharedUnmaskingTests {
     typealias Peer = SecureAggregationPeer<UInt32>
 
-    @Test func sharedOnlyWhenUnmaskingAloneWouldCostMoreThanTwiceTheMasking() {
+    @Test func sharedOnlyWhenUnmaskingAloneWouldCostMoreThanTheMasking() {
         let regular4 = Dictionary(uniqueKeysWithValues: (0..<16).map { ("p\($0)", ["a", "b", "c", "d"]) })
-        #expect(!Peer.sharesUnmasking(taskCount: 10, maskGraph: regular4))
-        #expect(Peer.sharesUnmasking(taskCount: 11, maskGraph: regular4))
+        #expect(!Peer.sharesUnmasking(taskCount: 5, maskGraph: regular4))
+        #expect(Peer.sharesUnmasking(taskCount: 6, maskGraph: regular4))
         #expect(!Peer.sharesUnmasking(taskCount: 0, maskGraph: [:]))
+    }
+
+    /// A self-mask per contributor, and a pairwise mask per contributing mask neighbour of each
+    /// dropped peer: the count every peer derives from the Total alone, before any reveal.
+    @Test func theTaskCountComesFromTheTotal() {
+        let graph = ["a": ["b", "c", "d"], "b": ["a", "c"], "c": ["a", "b"], "d": ["a"]]
+        let total = RoundMessage<UInt32>.Total(round: 1, coordinator: "a", contributors: ["a", "c"], dropped: ["b", "d"],
+                                               sumHash: [], signature: [])
+        #expect(Peer.taskCount(total, maskGraph: graph) == 2 + 2 + 1)
     }
 
     @Test func everyTaskGoesToExactlyOneHelper() {

@@ -19,7 +19,10 @@ extension SecureAggregationPeer {
         var tree: RoundStructure.Tree?
         var total: Message.Total?
         var totalHash: [UInt8] = []
+        /// The masked sum S: at the root from the tree sum, elsewhere once received.
         var sum: [Word] = []
+        /// Words of every peer's vector: the input's values and the weight.
+        var length = 0
     }
 
     /// Why the round stops early.
@@ -37,6 +40,7 @@ extension SecureAggregationPeer {
         begin(round: round, coordinator: coordinator)
         mailbox.discard(before: round)
         var context = RoundContext(round: round, coordinator: coordinator)
+        context.length = input.count + 1
         var times: [RoundOutcome.PhaseTime] = []
         let startMask = maskBytes, startCompute = computeSeconds
         func phase(_ name: String, _ body: () async throws -> Void) async throws {
@@ -293,14 +297,16 @@ extension SecureAggregationPeer {
     func maskedInput(_ context: RoundContext, input: [Float], weight: Double, maskKeys: X25519KeyPair,
                              selfMaskSeed: SecureBytes) throws -> [Word] {
         let clippedWeight = Float(min(max(weight, 0), 1))
-        var words = [Word](repeating: 0, count: input.count + 1)
-        // One model-sized copy: the weighted update with the weight appended.
-        var weighted = [Float]()
-        weighted.reserveCapacity(input.count + 1)
-        weighted.append(contentsOf: input.lazy.map { $0 * clippedWeight })
-        weighted.append(clippedWeight)
-        let report = try weighted.withUnsafeBufferPointer { values in
-            try words.withUnsafeMutableBufferPointer { try codec.encode(values, into: $0) }
+        // The weighted update with the weight appended, encoded straight into the words.
+        var report = EncodingReport(clippedCount: 0, largestMagnitude: 0)
+        var words = try [Word](unsafeUninitializedCapacity: input.count + 1) { (output, initialized) throws(CryptoError) in
+            report = try input.withUnsafeBufferPointer { (values) throws(CryptoError) in
+                try codec.encode(values, scaledBy: clippedWeight, into: .init(rebasing: output[..<input.count]))
+            }
+            _ = try [clippedWeight].withUnsafeBufferPointer { (values) throws(CryptoError) in
+                try codec.encode(values, into: .init(rebasing: output[input.count...]))
+            }
+            initialized = input.count + 1
         }
         if report.clippedCount > 0 {
             log("round \(context.round): \(report.clippedCount) update values clipped to ±\(codec.clip) (largest \(report.largestMagnitude))")
@@ -397,7 +403,13 @@ extension SecureAggregationPeer {
         await store(content: sumBytes, round: round)
         await broadcast(.total(total))
         guard ordered.count >= threshold else { return }
-        for child in children where network.isLive(child) { _ = await network.send(sumBytes, to: child) }
+        // Unmasking alone, every peer needs S: it goes down the tree. Shared, only the coordinator
+        // needs it; its deputy keeps a copy, from which the others pull S if the coordinator dies.
+        if Self.sharesUnmasking(taskCount: Self.taskCount(total, maskGraph: context.maskGraph), maskGraph: context.maskGraph) {
+            if let deputy = children.first(where: network.isLive) { _ = await network.send(sumBytes, to: deputy) }
+        } else {
+            for child in children where network.isLive(child) { _ = await network.send(sumBytes, to: child) }
+        }
     }
 
     /// `target ±= source` word by word, through the ring word's specialised loop.
@@ -460,20 +472,10 @@ extension SecureAggregationPeer {
         }
         await broadcast(.reveal(.init(round: round, holder: id, totalHash: totalHash, shares: shares)))
 
-        // The masked sum: the root has it; others get it down the tree or pull it by hash.
-        var sum = context.sum
-        var received: [UInt8] = []
-        if sum.isEmpty {
-            guard let bytes = await content(hash: total.sumHash, kind: .sum, round: round, awaitFrom: context.tree?.parent[id]),
-                  case .sum(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
-                throw Abort(reason: .missing("the masked sum"))
-            }
-            sum = words
-            received = bytes
-        }
-        for child in context.tree?.children[id] ?? [] where network.isLive(child) && id != context.coordinator {
-            _ = await network.send(received, to: child)
-        }
+        // Unmasking alone, every peer needs the masked sum: the root has it; others get it down
+        // the tree (and pass it on) or pull it by hash. Shared, only the root uses it.
+        let sharing = Self.sharesUnmasking(taskCount: Self.taskCount(total, maskGraph: context.maskGraph), maskGraph: context.maskGraph)
+        if !sharing { try await obtainSum(&context, forward: true) }
 
         // Collect t shares per peer.
         var collected: [String: [UInt8: SecretShare]] = [:]
@@ -519,19 +521,38 @@ extension SecureAggregationPeer {
             }
         }
         var shared: (words: [Word], outcome: Message.Outcome)?
-        if Self.sharesUnmasking(taskCount: tasks.count, maskGraph: context.maskGraph) {
-            shared = try await sharedUnmask(context, tasks: tasks, sum: sum)
-            if shared == nil { log("round \(round): no aggregate from the coordinator; removing every mask here") }
+        if sharing {
+            shared = try await sharedUnmask(context, tasks: tasks)
+            if shared == nil {
+                log("round \(round): no aggregate from the coordinator; removing every mask here")
+                try await obtainSum(&context, forward: false)
+            }
         }
-        let hash: [UInt8], outcome: Message.Outcome?
+        let sum: [Word], hash: [UInt8], outcome: Message.Outcome?
         if let shared {
             (sum, outcome, hash) = (shared.words, shared.outcome, shared.outcome.aggregateHash)
         } else {
-            sum = try await applying(tasks, to: sum)
+            sum = try await applying(tasks, to: context.sum)
             (hash, outcome) = try await checkAggregate(context, aggregate: sum)
         }
         let (average, weight) = try await decodeAverage(sum)
         return Unmasked(sum: sum, average: average, weight: weight, hash: hash, outcome: outcome, shared: shared != nil)
+    }
+
+    /// The masked sum named by the accepted Total, into `context.sum`: the root has it; another
+    /// peer waits for it from its tree parent or pulls it by hash, and with `forward` passes it
+    /// to its tree children as received.
+    /// - Throws: `Abort` (missing) when it cannot be obtained in time.
+    private func obtainSum(_ context: inout RoundContext, forward: Bool) async throws {
+        guard context.sum.isEmpty, let total = context.total else { return }
+        guard let bytes = await content(hash: total.sumHash, kind: .sum, round: context.round, awaitFrom: context.tree?.parent[id]),
+              case .sum(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28),
+              words.count == context.length else {
+            throw Abort(reason: .missing("the masked sum"))
+        }
+        context.sum = words
+        guard forward else { return }
+        for child in context.tree?.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
     }
 
     /// Whether `total` carries its coordinator's valid signature.
@@ -547,7 +568,7 @@ extension SecureAggregationPeer {
         let codec = self.codec
         return try await compute { () -> ([Float], Double) in
             let weight = codec.decode(sum[sum.count - 1])
-            return (sum.dropLast().map { Float(codec.decode($0) / weight) }, weight)
+            return (sum.withUnsafeBufferPointer { codec.decode(.init(rebasing: $0.dropLast()), dividingBy: weight) }, weight)
         }
     }
 }

@@ -11,14 +11,24 @@ extension SecureAggregationPeer {
 
     /// Applies the masks of `tasks` to `vector` in one pass over it, on a compute thread.
     func applying(_ tasks: [UnmaskTask], to vector: [Word]) async throws -> [Word] {
+        try await applying(tasks, count: vector.count) { vector }
+    }
+
+    /// The sum of the masks of `tasks` (applied to zeros): a helper's correction.
+    func correction(_ tasks: [UnmaskTask], count: Int) async throws -> [Word] {
+        try await applying(tasks, count: count) { [Word](repeating: 0, count: count) }
+    }
+
+    /// Applies the masks of `tasks` to the vector `start` makes on the compute thread.
+    private func applying(_ tasks: [UnmaskTask], count: Int, to start: @escaping @Sendable () -> [Word]) async throws -> [Word] {
         let threads = configuration.maskThreads
         let result = try await compute {
-            var words = vector
+            var words = start()
             let masks = try tasks.map { task throws(CryptoError) in (generator: try MaskGenerator(seed: task.secret), sign: task.sign) }
             MaskGenerator.apply(masks, to: &words, threadCount: threads)
             return words
         }
-        countMask(words: vector.count * tasks.count)
+        countMask(words: count * tasks.count)
         return result
     }
 
@@ -29,7 +39,16 @@ extension SecureAggregationPeer {
     /// vector took as long as five expansions. Every peer decides the same from the Total.
     static func sharesUnmasking(taskCount: Int, maskGraph: [String: [String]]) -> Bool {
         let degree = maskGraph.values.map(\.count).max() ?? 0
-        return taskCount > 2 * (degree + 1)
+        return taskCount > degree + 1
+    }
+
+    /// How many masks the unmasking of `total` removes: a self-mask per contributor, and per
+    /// dropped peer one pairwise mask for each of its mask neighbours that contributed.
+    static func taskCount(_ total: Message.Total, maskGraph: [String: [String]]) -> Int {
+        let contributors = Set(total.contributors)
+        return total.contributors.count + total.dropped.reduce(0) { count, owner in
+            count + (maskGraph[owner] ?? []).filter(contributors.contains).count
+        }
     }
 
     /// The tasks helper `position` (its place among the contributors) takes on: every
@@ -45,20 +64,19 @@ extension SecureAggregationPeer {
     /// down the same tree and can be pulled by its hash.
     /// - Returns: the unmasked sum and the Outcome naming its hash, or nil when no valid Outcome and aggregate arrive
     ///   in time (the coordinator died after its Total); the caller then removes every mask itself.
-    func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask], sum: [Word]) async throws -> (words: [Word], outcome: Message.Outcome)? {
+    func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask]) async throws -> (words: [Word], outcome: Message.Outcome)? {
         let round = context.round, totalHash = context.totalHash
         let helpers = context.total!.contributors
         let tree = RoundStructure.Tree(topology: topology, members: Set(helpers), root: context.coordinator)
         if let position = helpers.firstIndex(of: id) {
-            let zeros = [Word](repeating: 0, count: sum.count)
-            var correction = try await applying(Self.share(of: position, in: tasks, helperCount: helpers.count), to: zeros)
+            var correction = try await correction(Self.share(of: position, in: tasks, helperCount: helpers.count), count: context.length)
             var covered: Set<String> = [id]
             let helperSet = Set(helpers), children = tree.children[id] ?? []
             var heard = Set<String>()
             await collect(.correction, round: round, until: deadline(), { envelope in
                 guard case .correction(let piece) = envelope.message else { return }
                 let pieceHelpers = Set(piece.helpers)
-                guard piece.totalHash == totalHash, piece.words.count == sum.count, pieceHelpers.isSubset(of: helperSet),
+                guard piece.totalHash == totalHash, piece.words.count == context.length, pieceHelpers.isSubset(of: helperSet),
                       pieceHelpers.isDisjoint(with: covered) else {
                     refuse("correction from \(envelope.from) in round \(round) for another total, of the wrong length or overlapping")
                     return
@@ -77,15 +95,14 @@ extension SecureAggregationPeer {
                     }
                 }
             } else {
-                return try await announceAggregate(context, sum: sum, correction: correction, covered: covered, tasks: tasks,
-                                                   children: children)
+                return try await announceAggregate(context, correction: correction, covered: covered, tasks: tasks, children: children)
             }
         }
         // The coordinator's signed Outcome, then the aggregate it names.
         guard let outcome = try await awaitOutcome(context),
               let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: tree.parent[id]),
               case .aggregate(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28),
-              words.count == sum.count else {
+              words.count == context.length else {
             if isStopped { throw Abort(reason: .stopped) }
             return nil
         }
@@ -95,12 +112,12 @@ extension SecureAggregationPeer {
 
     /// The coordinator's end of shared unmasking: the tasks of helpers it did not hear from,
     /// the aggregate, its signed Outcome and the aggregate sent down the tree.
-    private func announceAggregate(_ context: RoundContext, sum: [Word], correction: [Word], covered: Set<String>, tasks: [UnmaskTask],
+    private func announceAggregate(_ context: RoundContext, correction: [Word], covered: Set<String>, tasks: [UnmaskTask],
                                    children: [String]) async throws -> (words: [Word], outcome: Message.Outcome) {
         let round = context.round
         let helpers = context.total!.contributors
         let missing = helpers.indices.filter { !covered.contains(helpers[$0]) }
-        var aggregate = try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: sum)
+        var aggregate = try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: context.sum)
         if !missing.isEmpty { log("round \(round): covered the unmasking tasks of \(missing.count) helpers not heard from") }
         Self.accumulate(.add, correction, into: &aggregate)
         // The Aggregate goes down the tree and can be pulled by its hash, so it is encoded and kept.
