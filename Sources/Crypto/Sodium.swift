@@ -2,7 +2,7 @@ internal import CSodium
 
 /// One-time libsodium initialisation.
 ///
-/// `sodium_init` picks the fastest implementations for this CPU (ChaCha20 with AVX2, for one)
+/// `sodium_init` picks the fastest implementations for this CPU (Salsa20 with AVX2, for one)
 /// and seeds the random generator. Every public entry point that calls into libsodium
 /// touches `Sodium.initialize()` first; Swift runs the static initialiser exactly once.
 enum Sodium {

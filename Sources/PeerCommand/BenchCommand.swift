@@ -225,6 +225,7 @@ enum BenchCommand {
             | secure / plain | \(String(format: "%.1fx", loopback.secureSeconds / loopback.plainSeconds)) |
             | per-peer CPU (encode, mask, unmask; CPU time of its compute thread), mean / max | \(String(format: "%.3f s / %.3f s", loopback.computeSecondsMean, loopback.computeSecondsMax)) |
             \(flowerRows(flower, ours: loopback.computeSecondsMean))
+            | unmasking | \(loopback.sharedUnmasking ? "shared among the contributors" : "every peer alone") |
             | keystream expanded per peer | \(String(format: "%.0f MiB", loopback.keystreamBytesMean / 1_048_576)) |
             | all survivors hold the same exact sum | \(loopback.exact ? "yes" : "NO") |
 
@@ -264,10 +265,13 @@ enum BenchCommand {
               reference for it on this machine: 0.73 s per client plus 1.39 s at its server, 18x plain numpy
               averaging. Per-peer CPU here covers both roles: a peer masks its input and removes masks from
               the sum.
-            - Unmasking: with few masks to remove (at most twice a peer's own K + 1, as with 8 peers,
-              complete masking and one drop: 14 against 16) every peer removes them all itself; with more
-              (the simulated federations) the contributors share the work, and each removes about
-              (contributors + K x dropped) / contributors masks (docs/PROTOCOL.md, phase 5).
+            - Unmasking: with few masks to remove (at most a peer's own K + 1, as in a round without
+              drops) every peer removes them all itself; with more (8 peers, complete masking and one
+              drop: 14 against 8; the simulated federations) the contributors share the work, and each
+              removes about (contributors + K x dropped) / contributors masks (docs/PROTOCOL.md, phase 5).
+            - The loopback figures are each kind of round's second run (a federation runs round after
+              round; a first round also pays for memory the process touches for the first time): plain
+              summation twice, then a secure round without a drop, then the measured one with a drop.
 
             \(text)
             """.write(toFile: outPath, atomically: true, encoding: .utf8)
@@ -364,7 +368,7 @@ enum BenchCommand {
 
     static let crypto = Command(
         name: "crypto",
-        summary: "Mask expansion (ChaCha20 into ring words) against the raw keystream.",
+        summary: "Mask expansion (Salsa20 into ring words) against the raw keystream.",
         usage: "peer bench crypto [--words N] [--repetitions R] [--out FILE] [--json]",
         details: """
         OPTIONS:
@@ -374,7 +378,7 @@ enum BenchCommand {
           --json                  Print the results as JSON.
           -h, --help              Show help information.
 
-        Measures crypto_stream_chacha20_ietf alone, then MaskGenerator adding a mask to a
+        Measures crypto_stream_salsa20 alone, then MaskGenerator adding a mask to a
         vector of 32- and 64-bit words with 1 and 2 threads.
         """,
         run: runCrypto
@@ -408,7 +412,7 @@ enum BenchCommand {
 
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: words * 8, alignment: 64)
         defer { raw.deallocate() }
-        record(Figure(name: "raw crypto_stream_chacha20_ietf", wordBits: nil, threads: 1,
+        record(Figure(name: "raw crypto_stream_salsa20", wordBits: nil, threads: 1,
                       seconds: medianSeconds(repetitions) { generator.writeKeystream(into: raw) }, byteCount: raw.count))
         for threads in [1, 2] {
             var vector32 = [UInt32](repeating: 0, count: words)
@@ -477,7 +481,7 @@ enum BenchCommand {
         - libsodium \(CryptoBackend.version)
         - Vector: \(words) ring words; median of \(repetitions) timed runs after one warm-up.
         - GB/s counts the bytes of mask added to the vector (words x word size); the raw row
-          is `crypto_stream_chacha20_ietf` writing the same number of bytes as the 64-bit
+          is `crypto_stream_salsa20` writing the same number of bytes as the 64-bit
           vector, on one thread, measured in the same run.
 
         \(table(figures))

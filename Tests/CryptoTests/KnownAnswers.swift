@@ -2,9 +2,10 @@ import Foundation
 
 /// The published test vectors in `Vectors/known-answers.json`, with their sources.
 struct KnownAnswers: Decodable {
-    struct ChaCha20: Decodable {
-        let key, blockNonce, block, encryptionNonce, plaintext, ciphertext: String
-        let blockCounter, encryptionCounter: UInt32
+    struct Salsa20: Decodable {
+        let key, nonce: String
+        /// Keystream blocks (64 bytes) by block number.
+        let blocks: [String: String]
     }
     struct Ed25519: Decodable {
         let secretKey, publicKey, message, signature: String
@@ -16,7 +17,7 @@ struct KnownAnswers: Decodable {
         let abc512, empty512, empty256: String
     }
 
-    let chacha20: ChaCha20
+    let salsa20: Salsa20
     let ed25519: Ed25519
     let x25519: X25519
     let blake2b: Blake2b

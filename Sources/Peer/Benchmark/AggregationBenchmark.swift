@@ -16,6 +16,8 @@ public enum AggregationBenchmark {
         public let computeSecondsMean: Double
         public let computeSecondsMax: Double
         public let keystreamBytesMean: Double
+        /// Whether the measured round shared its unmasking among the contributors.
+        public let sharedUnmasking: Bool
         public let exact: Bool
     }
 
@@ -85,6 +87,7 @@ public enum AggregationBenchmark {
                       plainSeconds: plainSeconds, computeSecondsMean: compute.reduce(0, +) / Double(max(compute.count, 1)),
                       computeSecondsMax: compute.max() ?? 0,
                       keystreamBytesMean: Double(survivors.map(\.maskBytesExpanded).reduce(0, +)) / Double(max(survivors.count, 1)),
+                      sharedUnmasking: survivors.first?.sharedUnmasking ?? false,
                       exact: survivors.allSatisfy { $0.abortReason == nil && $0.sumBytes == survivors.first?.sumBytes
                                                        && $0.aggregateHash == survivors.first?.aggregateHash })
     }
