@@ -87,4 +87,25 @@ import Testing
         #expect(Set(survivors.map(\.aggregateHash)).count == 1)
         #expect(log.lines.filter { $0.contains("no aggregate from the coordinator") }.count == 14)
     }
+
+    /// A peer whose neighbours all crash during the tree sum is cut off: its piece is lost, it
+    /// is in D, and it cannot obtain the aggregate, which travels only between neighbours. It
+    /// ends the round at once as missing the aggregate instead of waiting out two phase
+    /// timeouts (one for the aggregate, one for S); the others complete.
+    @Test func aPeerCutOffFromEveryNeighbourEndsTheRoundAtOnce() async throws {
+        let (topology, identities) = try federation(.ring, peers: 8, threshold: 3)
+        let ids = topology.peers.map(\.id)
+        let coordinator = RoundStructure.coordinatorOrder(round: 1, peers: ids).first!
+        let isolated = try #require(ids.first { id in id != coordinator && !topology.neighbours[id]!.contains(coordinator) })
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 100)
+        request.crashes = Dictionary(uniqueKeysWithValues: topology.neighbours[isolated]!.map { ($0, "tree-sum") })
+        request.phaseTimeout = .seconds(20)
+        let start = ContinuousClock.now
+        let report = try await Simulation.run(request, word: UInt32.self)[0]
+        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(report.abortReason == nil && report.sharedUnmasking && report.dropped.contains(isolated))
+        #expect(report.outcomes[isolated]?.abortReason == .missing("the aggregate"))
+        let survivors = report.outcomes.values.filter { !report.crashed.contains($0.peer) && $0.peer != isolated }
+        #expect(survivors.count == 5 && survivors.allSatisfy { $0.abortReason == nil && $0.sumBytes == survivors.first?.sumBytes })
+    }
 }

@@ -263,8 +263,11 @@ extension SecureAggregationPeer {
 
     /// Content with `hash`: from the mailbox, else pulled from every live neighbour at once
     /// (a neighbour answers as soon as it has it). While `awaitFrom` (the tree parent, for the
-    /// sum) is alive, it waits for that peer to send it instead of pulling.
+    /// sum) is alive, it waits for that peer to send it instead of pulling. The sum and the
+    /// aggregate travel only between neighbours, so with no live neighbour left it gives up at
+    /// once instead of waiting out the phase.
     func content(hash: [UInt8], kind: Message.Kind, round: UInt64, awaitFrom: String? = nil) async -> [UInt8]? {
+        let direct = kind == .sum || kind == .aggregate
         // Sums and aggregates are kept by hash as they arrive (no need to hash them again);
         // other content is looked for in the mailbox.
         func find(_ envelopes: ArraySlice<Envelope>) -> [UInt8]? {
@@ -279,6 +282,10 @@ extension SecureAggregationPeer {
             if let found = find(all[seen...]) { return found }
             seen = all.count
             if isStopped || ContinuousClock.now >= until { return nil }
+            if direct && !(topology.neighbours[id] ?? []).contains(where: network.isLive) {
+                log("round \(round): no live neighbour to obtain the \(kind) from")
+                return nil
+            }
             let waitingForSender = awaitFrom.map(network.isLive) == true && ContinuousClock.now < patience
             if !asked && !waitingForSender {
                 asked = true

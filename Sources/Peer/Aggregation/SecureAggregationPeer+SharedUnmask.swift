@@ -63,8 +63,10 @@ extension SecureAggregationPeer {
     /// coordinator, which adds them to the masked sum, covers the tasks of any helper it did
     /// not hear from, and announces the aggregate with a signed Outcome; the aggregate goes
     /// down the same tree and can be pulled by its hash.
-    /// - Returns: the unmasked sum and the Outcome naming its hash, or nil when no valid Outcome and aggregate arrive
-    ///   in time (the coordinator died after its Total); the caller then removes every mask itself.
+    /// - Returns: the unmasked sum and the Outcome naming its hash, or nil when no valid Outcome
+    ///   arrives in time (the coordinator died after its Total); the caller then removes every
+    ///   mask itself.
+    /// - Throws: `Abort` (missing) when the Outcome came but its aggregate cannot be obtained.
     func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask]) async throws -> (words: [Word], outcome: Message.Outcome)? {
         let round = context.round, totalHash = context.totalHash
         let helpers = context.total!.contributors
@@ -99,13 +101,18 @@ extension SecureAggregationPeer {
                 return try await announceAggregate(context, correction: correction, covered: covered, tasks: tasks, children: children)
             }
         }
-        // The coordinator's signed Outcome, then the aggregate it names.
-        guard let outcome = try await awaitOutcome(context),
-              let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: tree.parent[id]),
+        // The coordinator's signed Outcome, then the aggregate it names. Without the Outcome the
+        // peers fall back to unmasking alone; with it, an aggregate that cannot be obtained
+        // means S could not be either (both travel between neighbours): the round ends here.
+        guard let outcome = try await awaitOutcome(context) else {
+            if isStopped { throw Abort(reason: .stopped) }
+            return nil
+        }
+        guard let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: tree.parent[id]),
               case .aggregate(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28),
               words.count == context.length else {
             if isStopped { throw Abort(reason: .stopped) }
-            return nil
+            throw Abort(reason: .missing("the aggregate"))
         }
         for child in tree.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
         return (words, outcome)
