@@ -50,6 +50,9 @@ enum RoundStructure {
         let parent: [String: String]
         let depth: [String: Int]
         let children: [String: [String]]
+        /// The members the BFS reached, in the order it visited them (the root first): every
+        /// prefix of it is a subtree around the root.
+        let order: [String]
 
         init(topology: Topology, members: Set<String>, root: String) {
             self.root = root
@@ -68,6 +71,7 @@ enum RoundStructure {
             self.parent = parent
             self.depth = depth
             self.children = children
+            order = queue
         }
     }
 }

@@ -34,10 +34,11 @@ extension SecureAggregationPeer {
 
     /// Whether the round's peers share the unmasking: when removing every mask alone would cost
     /// a peer more than the masks it added (K + 1 with K the mask graph's degree). Shared, the
-    /// vector travels once more (corrections up; the Aggregate down replaces S down), and each
-    /// peer expands a share of the tasks instead of all: with 8 peers on loopback, complete
-    /// masking and one drop (14 tasks against 8), the round took 3.2 s shared against 3.6 s
-    /// alone, at half the per-peer CPU. Every peer decides the same from the Total.
+    /// fewest helpers needed take the tasks (`helpers`), their corrections go up to the
+    /// coordinator, and the Aggregate comes down in place of S: with 8 peers on loopback,
+    /// complete masking and one drop (14 tasks against 8), two helpers and one correction
+    /// transfer made the round 2.0-2.2x plain summation, against 3.6 s (about 3x) with every
+    /// peer unmasking alone. Every peer decides the same from the Total.
     static func sharesUnmasking(taskCount: Int, maskGraph: [String: [String]]) -> Bool {
         let degree = maskGraph.values.map(\.count).max() ?? 0
         return taskCount > degree + 1
@@ -52,24 +53,36 @@ extension SecureAggregationPeer {
         }
     }
 
-    /// The tasks helper `position` (its place among the contributors) takes on: every
+    /// The helpers of shared unmasking: as few contributors as can take the tasks with at most
+    /// K + 1 each (a peer's own masking), nearest the coordinator first (the order of the BFS
+    /// over the contributors' links), so that they form one subtree around it. Every peer
+    /// derives the same list from the Total.
+    static func helpers(_ contributorTree: RoundStructure.Tree, taskCount: Int, maskGraph: [String: [String]]) -> [String] {
+        let perHelper = (maskGraph.values.map(\.count).max() ?? 0) + 1
+        return Array(contributorTree.order.prefix(max(1, (taskCount + perHelper - 1) / perHelper)))
+    }
+
+    /// The tasks helper `position` (its place among the helpers) takes on: every
     /// `helperCount`-th one from `position` on.
     static func share(of position: Int, in tasks: [UnmaskTask], helperCount: Int) -> [UnmaskTask] {
         Swift.stride(from: position, to: tasks.count, by: helperCount).map { tasks[$0] }
     }
 
-    /// Shared unmasking (docs/PROTOCOL.md, phase 5): the contributors split the mask removal
-    /// among themselves and sum their corrections up a tree over the contributors to the
-    /// coordinator, which adds them to the masked sum, covers the tasks of any helper it did
-    /// not hear from, and announces the aggregate with a signed Outcome; the aggregate goes
-    /// down the same tree and can be pulled by its hash.
+    /// Shared unmasking (docs/PROTOCOL.md, phase 5): the helpers split the mask removal among
+    /// themselves and sum their corrections up a tree over the helpers to the coordinator,
+    /// which adds them to the masked sum, covers the tasks of any helper it did not hear from,
+    /// and announces the aggregate with a signed Outcome; the aggregate goes down the tree over
+    /// the contributors and can be pulled by its hash.
     /// - Returns: the unmasked sum and the Outcome naming its hash, or nil when no valid Outcome
     ///   arrives in time (the coordinator died after its Total); the caller then removes every
     ///   mask itself.
     /// - Throws: `Abort` (missing) when the Outcome came but its aggregate cannot be obtained.
     func sharedUnmask(_ context: RoundContext, tasks: [UnmaskTask]) async throws -> (words: [Word], outcome: Message.Outcome)? {
         let round = context.round, totalHash = context.totalHash
-        let helpers = context.total!.contributors
+        // The Aggregate goes down the tree over the contributors; corrections go up the subtree
+        // of the helpers.
+        let contributorTree = RoundStructure.Tree(topology: topology, members: Set(context.total!.contributors), root: context.coordinator)
+        let helpers = Self.helpers(contributorTree, taskCount: tasks.count, maskGraph: context.maskGraph)
         let tree = RoundStructure.Tree(topology: topology, members: Set(helpers), root: context.coordinator)
         if let position = helpers.firstIndex(of: id) {
             var correction = try await correction(Self.share(of: position, in: tasks, helperCount: helpers.count), count: context.length)
@@ -98,7 +111,8 @@ extension SecureAggregationPeer {
                     }
                 }
             } else {
-                return try await announceAggregate(context, correction: correction, covered: covered, tasks: tasks, children: children)
+                return try await announceAggregate(context, correction: correction, covered: covered, tasks: tasks, helpers: helpers,
+                                                   children: contributorTree.children[id] ?? [])
             }
         }
         // The coordinator's signed Outcome, then the aggregate it names. Without the Outcome the
@@ -108,22 +122,21 @@ extension SecureAggregationPeer {
             if isStopped { throw Abort(reason: .stopped) }
             return nil
         }
-        guard let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: tree.parent[id]),
+        guard let bytes = await content(hash: outcome.aggregateHash, kind: .aggregate, round: round, awaitFrom: contributorTree.parent[id]),
               case .aggregate(_, let words) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28),
               words.count == context.length else {
             if isStopped { throw Abort(reason: .stopped) }
             throw Abort(reason: .missing("the aggregate"))
         }
-        for child in tree.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
+        for child in contributorTree.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
         return (words, outcome)
     }
 
     /// The coordinator's end of shared unmasking: the tasks of helpers it did not hear from,
     /// the aggregate, its signed Outcome and the aggregate sent down the tree.
     private func announceAggregate(_ context: RoundContext, correction: [Word], covered: Set<String>, tasks: [UnmaskTask],
-                                   children: [String]) async throws -> (words: [Word], outcome: Message.Outcome) {
+                                   helpers: [String], children: [String]) async throws -> (words: [Word], outcome: Message.Outcome) {
         let round = context.round
-        let helpers = context.total!.contributors
         let missing = helpers.indices.filter { !covered.contains(helpers[$0]) }
         var aggregate = missing.isEmpty
             ? context.sum : try await applying(missing.flatMap { Self.share(of: $0, in: tasks, helperCount: helpers.count) }, to: context.sum)
