@@ -225,7 +225,7 @@ enum BenchCommand {
             | secure / plain | \(String(format: "%.1fx", loopback.secureSeconds / loopback.plainSeconds)) |
             | per-peer CPU (encode, mask, unmask; CPU time of its compute thread), mean / max | \(String(format: "%.3f s / %.3f s", loopback.computeSecondsMean, loopback.computeSecondsMax)) |
             \(flowerRows(flower, ours: loopback.computeSecondsMean))
-            | unmasking | \(loopback.sharedUnmasking ? "shared among the contributors" : "every peer alone") |
+            | unmasking | \(loopback.sharedUnmasking ? "shared among helpers nearest the coordinator" : "every peer alone") |
             | keystream expanded per peer | \(String(format: "%.0f MiB", loopback.keystreamBytesMean / 1_048_576)) |
             | all survivors hold the same exact sum | \(loopback.exact ? "yes" : "NO") |
 
@@ -267,8 +267,9 @@ enum BenchCommand {
               the sum.
             - Unmasking: with few masks to remove (at most a peer's own K + 1, as in a round without
               drops) every peer removes them all itself; with more (8 peers, complete masking and one
-              drop: 14 against 8; the simulated federations) the contributors share the work, and each
-              removes about (contributors + K x dropped) / contributors masks (docs/PROTOCOL.md, phase 5).
+              drop: 14 against 8; the simulated federations) the fewest helpers nearest the coordinator
+              share the work, at most K + 1 masks each, and the others remove none (docs/PROTOCOL.md,
+              phase 5): with 8 peers the coordinator and one neighbour remove 7 each.
             - The loopback figures are each kind of round's second run (a federation runs round after
               round; a first round also pays for memory the process touches for the first time): plain
               summation twice, then a secure round without a drop, then the measured one with a drop.

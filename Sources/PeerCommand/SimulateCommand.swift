@@ -138,7 +138,7 @@ enum SimulateCommand {
             round \(report.round): coordinator \(report.coordinator), \(report.contributors.count) contributors, \(report.dropped.count) dropped (\(report.crashed.count) crashed), \(status)
               phases (slowest peer): \(phases)
               wall \(String(format: "%.3f", report.wallSeconds)) s; bytes sent per peer mean \(bytes(report.bytesSentMean)), max \(bytes(Double(report.bytesSentMax))); keystream expanded per peer \(bytes(report.maskBytesMean))
-              unmasking: \(report.sharedUnmasking ? "shared among the contributors" : "every peer alone"); aggregate hash \(report.aggregateHash.map { String($0.hexString.prefix(16)) } ?? "-")
+              unmasking: \(report.sharedUnmasking ? "shared among helpers nearest the coordinator" : "every peer alone"); aggregate hash \(report.aggregateHash.map { String($0.hexString.prefix(16)) } ?? "-")
               survivors agree: \(report.survivorsAgree ? "yes" : "NO"); largest error vs the plaintext weighted average \(String(format: "%.2e", report.maximumError)) (bound \(String(format: "%.2e", report.errorBound)))
             \(report.rejoined.isEmpty ? "" : "  rejoined: \(report.rejoined.count) crashed peers restarted, \(report.caughtUp.count) caught up on the aggregate from a neighbour\n")
             """
