@@ -30,7 +30,7 @@ import Testing
         #expect(caughtUp.contributors == survivors.first?.contributors && !caughtUp.contributors.contains(victim))
         #expect(federation.topology.neighbours[victim]!.contains(caughtUp.caughtUpFrom ?? ""))
         // It now serves the round in turn.
-        #expect(restarted.record(round: 1)?.outcome?.aggregateHash == caughtUp.aggregateHash)
+        #expect(restarted.record(round: 1)?.outcome.aggregateHash == caughtUp.aggregateHash)
     }
 
     /// The first neighbour asked serves an aggregate with one word changed: it is refused, and
@@ -41,7 +41,7 @@ import Testing
         let honest = try #require(federation.peers[first]!.record(round: 1))
         var words = honest.words
         words[3] &+= 1
-        federation.peers[first]!.keep(.init(round: 1, held: true, total: honest.total, outcome: honest.outcome, words: words))
+        federation.peers[first]!.keep(.init(total: honest.total, outcome: honest.outcome, words: words))
         let caughtUp = await restarted.catchUp(round: 1, dimension: 50)
         #expect(caughtUp.abortReason == nil && caughtUp.caughtUpFrom != first)
         #expect(caughtUp.aggregateHash == outcomes.values.first { $0.peer != victim }?.aggregateHash)
@@ -52,9 +52,9 @@ import Testing
         let (federation, _, _, restarted) = try await missedRound()
         let holder = federation.peers.values.first { $0.record(round: 1) != nil }!
         let good = try #require(holder.record(round: 1))
-        let total = try #require(good.total), outcome = try #require(good.outcome)
-        func fault(_ record: Message.Record, dimension: Int = 50) -> String? {
-            do { try restarted.check(record, dimension: dimension); return nil } catch { return "\(error)" }
+        let total = good.total, outcome = good.outcome
+        func fault(_ record: Message.Record.Held, round: UInt64 = 1, dimension: Int = 50) -> String? {
+            do { try restarted.check(record, round: round, dimension: dimension); return nil } catch { return "\(error)" }
         }
         #expect(fault(good) == nil)
         #expect(fault(good, dimension: 49)?.contains("has 51 words, not 50") == true)
@@ -65,16 +65,16 @@ import Testing
         let forged = Message.Total(round: 1, coordinator: total.coordinator, contributors: total.contributors, dropped: total.dropped,
                                    sumHash: total.sumHash,
                                    signature: federation.identities[other]!.signature(for: Message.totalContext + federation.topology.federationID.bytes + body))
-        #expect(fault(.init(round: 1, held: true, total: forged, outcome: outcome, words: good.words))?.contains("Total") == true)
+        #expect(fault(.init(total: forged, outcome: outcome, words: good.words))?.contains("Total") == true)
         // The record of round 1 presented as round 2's.
-        #expect(fault(.init(round: 2, held: true, total: total, outcome: outcome, words: good.words))?.contains("Total") == true)
+        #expect(fault(good, round: 2)?.contains("Total") == true)
         // An Outcome for another Total: the coordinator's valid signature over a different Total hash.
         let otherHash = [UInt8](repeating: 9, count: 32)
         let outcomeBody = Message.outcomeBody(round: 1, coordinator: outcome.coordinator, totalHash: otherHash, aggregateHash: outcome.aggregateHash)
         let misplaced = Message.Outcome(round: 1, coordinator: outcome.coordinator, totalHash: otherHash, aggregateHash: outcome.aggregateHash,
                                         signature: federation.identities[outcome.coordinator]!.signature(
                                             for: Message.outcomeContext + federation.topology.federationID.bytes + outcomeBody))
-        #expect(fault(.init(round: 1, held: true, total: total, outcome: misplaced, words: good.words))?.contains("Outcome") == true)
+        #expect(fault(.init(total: total, outcome: misplaced, words: good.words))?.contains("Outcome") == true)
     }
 
     @Test func aRoundNoNeighbourHoldsIsReportedMissing() async throws {
@@ -90,7 +90,7 @@ import Testing
         let (federation, _, victim, restarted) = try await missedRound()
         let neighbour = federation.topology.neighbours[victim]!.first!
         let record = try #require(federation.peers[neighbour]!.record(round: 1))
-        await restarted.receive(Message.record(record).encoded, from: neighbour)
+        await restarted.receive(Message.record(.init(round: 1, held: record)).encoded, from: neighbour)
         #expect(restarted.refusals.contains { $0.contains("unasked-for record of round 1") })
         #expect(restarted.record(round: 1) == nil)
     }
@@ -99,15 +99,21 @@ import Testing
         let (federation, _, victim, _) = try await missedRound()
         let neighbour = federation.peers[federation.topology.neighbours[victim]!.first!]!
         let record = try #require(neighbour.record(round: 1))
-        let decoded = try Message.decode(Message.record(record).encoded, peerLimit: 6, wordLimit: 51)
-        guard case .record(let copy) = decoded else { Issue.record("decoded as another kind"); return }
-        #expect(copy.held && copy.total == record.total && copy.outcome == record.outcome && copy.words == record.words)
-        #expect(throws: WireReader.Malformed.self) { try Message.decode(Message.record(record).encoded, peerLimit: 6, wordLimit: 50) }
-        guard case .record(let none) = try Message.decode(Message.record(.missing(4)).encoded, peerLimit: 6, wordLimit: 0) else {
+        let encoded = Message.record(.init(round: 1, held: record)).encoded
+        guard case .record(let copy) = try Message.decode(encoded, peerLimit: 6, wordLimit: 51), let held = copy.held else {
+            Issue.record("not decoded as a held record"); return
+        }
+        #expect(copy.round == 1 && held.total == record.total && held.outcome == record.outcome && held.words == record.words)
+        #expect(throws: WireReader.Malformed.self) { try Message.decode(encoded, peerLimit: 6, wordLimit: 50) }
+        guard case .record(let none) = try Message.decode(Message.record(.init(round: 4, held: nil)).encoded, peerLimit: 6, wordLimit: 0) else {
             Issue.record("decoded as another kind"); return
         }
-        #expect(!none.held && none.round == 4)
-        for round in UInt64(2)...3 { neighbour.keep(.init(round: round, held: true, total: record.total, outcome: record.outcome, words: [])) }
+        #expect(none.held == nil && none.round == 4)
+        for round in UInt64(2)...3 {
+            let total = Message.Total(round: round, coordinator: record.total.coordinator, contributors: record.total.contributors,
+                                      dropped: record.total.dropped, sumHash: record.total.sumHash, signature: record.total.signature)
+            neighbour.keep(.init(total: total, outcome: record.outcome, words: []))
+        }
         #expect(neighbour.record(round: 1) == nil && neighbour.record(round: 2) != nil && neighbour.record(round: 3) != nil)
     }
 

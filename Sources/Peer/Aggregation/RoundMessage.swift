@@ -86,17 +86,20 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let signature: [UInt8]
     }
 
-    /// What a peer keeps of a completed round to serve a neighbour that missed it: the accepted
-    /// Total, the coordinator's Outcome and the aggregate it names. `held` is false (and the
-    /// rest empty) when the asked peer has no such record. Sent to the neighbour that asked.
+    /// The answer to a neighbour that missed a round: what this peer keeps of it, if anything.
+    /// Sent to the neighbour that asked.
     struct Record: Sendable {
-        let round: UInt64
-        let held: Bool
-        let total: Total?
-        let outcome: Outcome?
-        let words: [Word]
+        /// What a peer keeps of a completed round: the accepted Total, the coordinator's
+        /// Outcome and the aggregate it names.
+        struct Held: Sendable {
+            let total: Total
+            let outcome: Outcome
+            let words: [Word]
+        }
 
-        static func missing(_ round: UInt64) -> Record { Record(round: round, held: false, total: nil, outcome: nil, words: []) }
+        let round: UInt64
+        /// Nil when the asked peer keeps no record of the round.
+        let held: Held?
     }
 
     case advertise(Advertise)
@@ -271,11 +274,11 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .record(let record):
             writer.u8(Kind.record.rawValue)
             writer.u64(record.round)
-            writer.u8(record.held ? 1 : 0)
-            if record.held, let total = record.total, let outcome = record.outcome {
-                writer.data(RoundMessage.total(total).encoded)
-                writer.data(RoundMessage.outcome(outcome).encoded)
-                writer.words(record.words)
+            writer.u8(record.held == nil ? 0 : 1)
+            if let held = record.held {
+                writer.data(RoundMessage.total(held.total).encoded)
+                writer.data(RoundMessage.outcome(held.outcome).encoded)
+                writer.words(held.words)
             }
         }
         return writer.bytes
@@ -353,7 +356,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .record:
             let round = try reader.u64()
             guard try reader.u8() == 1 else {
-                message = .record(.missing(round))
+                message = .record(Record(round: round, held: nil))
                 break
             }
             // The Total and the Outcome are small: a Total names at most every peer twice.
@@ -362,7 +365,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
                   case .outcome(let outcome) = try decode(try reader.data(limit: limit), peerLimit: peerLimit, wordLimit: 0) else {
                 throw WireReader.Malformed(description: "a record without its Total and Outcome")
             }
-            message = .record(Record(round: round, held: true, total: total, outcome: outcome, words: try reader.words(limit: wordLimit)))
+            message = .record(Record(round: round, held: .init(total: total, outcome: outcome, words: try reader.words(limit: wordLimit))))
         }
         try reader.finish()
         return message

@@ -35,18 +35,18 @@ extension SecureAggregationPeer {
         for neighbour in topology.neighbours[id] ?? [] where network.isLive(neighbour) {
             guard await network.send(Message.recordRequest(round: round).encoded, to: neighbour),
                   let record = await awaitRecord(round: round, from: neighbour) else { continue }
-            guard record.held, let total = record.total, let outcome = record.outcome else {
+            guard let held = record.held else {
                 log("catch-up on round \(round): \(neighbour) holds no record of it")
                 continue
             }
             do {
-                try check(record, dimension: dimension)
-                let (average, weight) = try await decodeAverage(record.words)
-                keep(record)
+                try check(held, round: round, dimension: dimension)
+                let (average, weight) = try await decodeAverage(held.words)
+                keep(held)
                 log("caught up on round \(round) from \(neighbour)")
-                return RoundOutcome(round: round, peer: id, coordinator: total.coordinator, abortReason: nil,
-                                    contributors: total.contributors, dropped: total.dropped, average: average,
-                                    sumBytes: Self.wordBytes(record.words), totalWeight: weight, aggregateHash: outcome.aggregateHash,
+                return RoundOutcome(round: round, peer: id, coordinator: held.total.coordinator, abortReason: nil,
+                                    contributors: held.total.contributors, dropped: held.total.dropped, average: average,
+                                    sumBytes: Self.wordBytes(held.words), totalWeight: weight, aggregateHash: held.outcome.aggregateHash,
                                     sharedUnmasking: false, caughtUpFrom: neighbour, phaseTimes: [], maskBytesExpanded: 0,
                                     computeSeconds: computeSeconds - startCompute)
             } catch {
@@ -70,14 +70,14 @@ extension SecureAggregationPeer {
         return found
     }
 
-    /// Checks a record against the signatures it carries and the hashes they name.
-    func check(_ record: Message.Record, dimension: Int) throws(RecordFault) {
-        guard let total = record.total, let outcome = record.outcome else { throw .total }
-        guard total.round == record.round, isSigned(total) else { throw .total }
+    /// Checks the record of `round` against the signatures it carries and the hashes they name.
+    func check(_ record: Message.Record.Held, round: UInt64, dimension: Int) throws(RecordFault) {
+        let total = record.total, outcome = record.outcome
+        guard total.round == round, isSigned(total) else { throw .total }
         guard total.contributors.count >= threshold else { throw .tooFew(contributors: total.contributors.count) }
-        guard outcome.round == record.round, outcome.coordinator == total.coordinator,
+        guard outcome.round == round, outcome.coordinator == total.coordinator,
               outcome.totalHash == Blake2b.hash(Message.total(total).encoded), isSigned(outcome) else { throw .outcome }
         guard record.words.count == dimension + 1 else { throw .length(expected: dimension + 1, found: record.words.count) }
-        guard Self.aggregateHash(round: record.round, words: record.words) == outcome.aggregateHash else { throw .aggregate }
+        guard Self.aggregateHash(round: round, words: record.words) == outcome.aggregateHash else { throw .aggregate }
     }
 }

@@ -70,7 +70,7 @@ extension SecureAggregationPeer {
             try await phase("unmask") { result = try await unmask(&context) }
             guard let result, let total = context.total else { preconditionFailure("the unmask phase ended without a result") }
             if let outcome = result.outcome {
-                keep(.init(round: round, held: true, total: total, outcome: outcome, words: result.sum))
+                keep(.init(total: total, outcome: outcome, words: result.sum))
             }
             return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
                                 contributors: total.contributors, dropped: total.dropped, average: result.average,
@@ -412,7 +412,7 @@ extension SecureAggregationPeer {
         guard ordered.count >= threshold else { return }
         // Unmasking alone, every peer needs S: it goes down the tree. Shared, only the coordinator
         // needs it; its deputy keeps a copy, from which the others pull S if the coordinator dies.
-        if Self.sharesUnmasking(taskCount: Self.taskCount(total, maskGraph: context.maskGraph), maskGraph: context.maskGraph) {
+        if Self.sharesUnmasking(total, maskGraph: context.maskGraph) {
             if let deputy = children.first(where: network.isLive) { _ = await network.send(sumBytes, to: deputy) }
         } else {
             for child in children where network.isLive(child) { _ = await network.send(sumBytes, to: child) }
@@ -481,7 +481,7 @@ extension SecureAggregationPeer {
 
         // Unmasking alone, every peer needs the masked sum: the root has it; others get it down
         // the tree (and pass it on) or pull it by hash. Shared, only the root uses it.
-        let sharing = Self.sharesUnmasking(taskCount: Self.taskCount(total, maskGraph: context.maskGraph), maskGraph: context.maskGraph)
+        let sharing = Self.sharesUnmasking(total, maskGraph: context.maskGraph)
         if !sharing { try await obtainSum(&context, forward: true) }
 
         // Collect t shares per peer.

@@ -40,8 +40,19 @@ extension SecureAggregationPeer {
     /// transfer made the round 2.0-2.2x plain summation, against 3.6 s (about 3x) with every
     /// peer unmasking alone. Every peer decides the same from the Total.
     static func sharesUnmasking(taskCount: Int, maskGraph: [String: [String]]) -> Bool {
-        let degree = maskGraph.values.map(\.count).max() ?? 0
-        return taskCount > degree + 1
+        taskCount > ownMaskCount(maskGraph)
+    }
+
+    /// Whether the unmasking of `total` is shared: `sharesUnmasking(taskCount:maskGraph:)` for
+    /// its tasks.
+    static func sharesUnmasking(_ total: Message.Total, maskGraph: [String: [String]]) -> Bool {
+        sharesUnmasking(taskCount: taskCount(total, maskGraph: maskGraph), maskGraph: maskGraph)
+    }
+
+    /// The masks a peer adds to its input: K + 1, its self-mask and one per mask neighbour
+    /// (K the mask graph's largest degree).
+    static func ownMaskCount(_ maskGraph: [String: [String]]) -> Int {
+        (maskGraph.values.map(\.count).max() ?? 0) + 1
     }
 
     /// How many masks the unmasking of `total` removes: a self-mask per contributor, and per
@@ -58,7 +69,7 @@ extension SecureAggregationPeer {
     /// over the contributors' links), so that they form one subtree around it. Every peer
     /// derives the same list from the Total.
     static func helpers(_ contributorTree: RoundStructure.Tree, taskCount: Int, maskGraph: [String: [String]]) -> [String] {
-        let perHelper = (maskGraph.values.map(\.count).max() ?? 0) + 1
+        let perHelper = ownMaskCount(maskGraph)
         return Array(contributorTree.order.prefix(max(1, (taskCount + perHelper - 1) / perHelper)))
     }
 

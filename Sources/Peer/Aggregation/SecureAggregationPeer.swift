@@ -56,7 +56,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var maskBytes = 0
         var computeSeconds = 0.0
         /// Records of the last completed rounds, to serve neighbours that missed them.
-        var records: [UInt64: RoundMessage<Word>.Record] = [:]
+        var records: [UInt64: RoundMessage<Word>.Record.Held] = [:]
         /// Rounds this peer is catching up on: records are taken in only for them.
         var catchingUp: Set<UInt64> = []
         /// Messages refused, for tests and logs.
@@ -123,8 +123,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         guard !isStopped else { return }
         switch message {
         case .recordRequest(let round):
-            let record = record(round: round) ?? .missing(round)
-            _ = await network.send(RoundMessage<Word>.record(record).encoded, to: from)
+            _ = await network.send(RoundMessage<Word>.record(.init(round: round, held: record(round: round))).encoded, to: from)
             return
         case .record(let record):
             guard state.withLock({ $0.catchingUp.contains(record.round) }) else {
@@ -348,16 +347,16 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     }
 
     /// Keeps the record of a completed round, forgetting the oldest beyond `keptRecords`.
-    func keep(_ record: RoundMessage<Word>.Record) {
+    func keep(_ record: RoundMessage<Word>.Record.Held) {
         let kept = configuration.keptRecords
         state.withLock { state in
-            state.records[record.round] = record
+            state.records[record.total.round] = record
             for old in state.records.keys.sorted().dropLast(kept) { state.records.removeValue(forKey: old) }
         }
     }
 
     /// The record of `round`, if this peer keeps one.
-    func record(round: UInt64) -> RoundMessage<Word>.Record? {
+    func record(round: UInt64) -> RoundMessage<Word>.Record.Held? {
         state.withLock { $0.records[round] }
     }
 

@@ -16,7 +16,7 @@ public enum AggregationBenchmark {
         public let computeSecondsMean: Double
         public let computeSecondsMax: Double
         public let keystreamBytesMean: Double
-        /// Whether the measured round shared its unmasking among the contributors.
+        /// Whether the measured round shared its unmasking (among helpers nearest the coordinator).
         public let sharedUnmasking: Bool
         public let exact: Bool
     }
