@@ -116,11 +116,11 @@ import Testing
     }
 
     /// Acts as peer-1 through a real handshake, then misbehaves on the encrypted channel.
-    func connectAsPeer1(_ federation: TestFederation) async throws -> SecureConnection {
+    func connectAsPeer1(_ federation: TestFederation, maximumMessageByteCount: Int = 1 << 20) async throws -> SecureConnection {
         let socket = try await Socket.connect(to: address(federation, "peer-2"))
         let result = try await Handshake.runClient(on: socket, policy: policy(federation, as: "peer-1"),
                                                    expectedPeer: federation.topology.peer("peer-2")!)
-        let connection = try await SecureConnection.establish(on: socket, handshake: result, maximumMessageByteCount: 1 << 20)
+        let connection = try await SecureConnection.establish(on: socket, handshake: result, maximumMessageByteCount: maximumMessageByteCount)
         #expect(await federation.events["peer-2"]!.wait { $0.contains(.connected(peer: "peer-1")) })
         return connection
     }

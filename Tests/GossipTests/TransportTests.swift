@@ -44,6 +44,33 @@ import Testing
         #expect(await eventually { federation.overlay("peer-2").counters.rejected == 3 })
         #expect(federation.deliveries["peer-2"]!.values.isEmpty)
     }
+
+    @Test func duplicatesAreDroppedBeforeVerificationAndForgeriesDoNotShadowTheGenuineMessage() async throws {
+        let federation = try TestFederation(.line, peers: 3)
+        try federation.startAll()
+        defer { federation.stopAll() }
+        #expect(await federation.waitUntilConnected())
+        let signed = FloodOverlay.signedFields(origin: "peer-1", sequence: 1, payload: [4, 5, 6])
+        let genuine = signed + federation.identities["peer-1"]!.signature(for: FloodOverlay.context + federation.topology.federationID.bytes + signed)
+        var forged = genuine
+        forged[forged.count - 1] ^= 1
+        let id = Blake2b.hash(signed, digestByteCount: 16)
+        let overlay = federation.overlay("peer-2"), link = federation.transport("peer-1")
+        // A forged copy of a message not seen yet is rejected, and its id is not remembered...
+        try await link.send(forged, channel: FloodOverlay.channel, to: "peer-2")
+        #expect(await eventually { overlay.counters.rejected == 1 })
+        // ...so the genuine message, with the same id, is still delivered and forwarded.
+        try await link.send(genuine, channel: FloodOverlay.channel, to: "peer-2")
+        for peer in ["peer-2", "peer-3"] {
+            #expect(await federation.deliveries[peer]!.wait { $0.contains { $0.id == id } })
+        }
+        // Once verified, any copy of it is a duplicate, dropped without checking its signature.
+        try await link.send(forged, channel: FloodOverlay.channel, to: "peer-2")
+        try await link.send(genuine, channel: FloodOverlay.channel, to: "peer-2")
+        #expect(await eventually { overlay.counters.duplicates == 2 })
+        #expect(overlay.counters.rejected == 1 && overlay.counters.delivered == 1)
+        #expect(federation.deliveries["peer-2"]!.values.filter { $0.id == id }.count == 1)
+    }
 }
 
 /// Polls a cheap condition on the overlay counters (which have no event stream) with a deadline.

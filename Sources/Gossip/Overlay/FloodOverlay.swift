@@ -9,7 +9,8 @@ import Synchronization
 /// `originLength(1) || origin || sequence(8, LE) || payloadLength(4, LE) || payload || signature(64)`,
 /// the signature by the origin's identity key over
 /// `"flpeer flood v1" || federation id || originLength || origin || sequence || payloadLength || payload`.
-/// The message id is BLAKE2b-128 of the signed fields; a bounded seen-set drops repeats.
+/// The message id is BLAKE2b-128 of the signed fields; a bounded seen-set of verified ids drops
+/// repeats before their signature is checked.
 public final class FloodOverlay: Sendable {
     /// A delivered message.
     public struct Message: Equatable, Sendable {
@@ -23,7 +24,9 @@ public final class FloodOverlay: Sendable {
     /// What happened to received copies, for metrics and tests.
     public struct Counters: Equatable, Sendable {
         public var delivered = 0
+        /// Copies of a message already verified, dropped without checking their signature.
         public var duplicates = 0
+        /// Malformed copies, and new ids whose origin is unknown or whose signature fails.
         public var rejected = 0
         public var forwarded = 0
     }
@@ -32,6 +35,9 @@ public final class FloodOverlay: Sendable {
     public static let channel: UInt8 = 1
     /// The largest payload; flooding is for small messages (keys, shares, totals, reveals).
     public static let maximumPayloadByteCount = 1 << 20
+    /// The largest message on the wire (an origin id of 255 bytes and the largest payload): the
+    /// transport refuses to reassemble more than this on the overlay's channel.
+    public static let maximumMessageByteCount = 1 + 255 + 8 + 4 + maximumPayloadByteCount + IdentityPublicKey.signatureByteCount
     static let context = Array("flpeer flood v1".utf8)
 
     private struct State {
@@ -58,7 +64,7 @@ public final class FloodOverlay: Sendable {
         // Sequences start at the wall clock in microseconds, so a restarted peer's new messages
         // never collide with ids its neighbours still remember.
         state = Mutex(State(seen: SeenSet(capacity: seenCapacity), sequence: UInt64(Date().timeIntervalSince1970 * 1_000_000)))
-        transport.setHandler(channel: Self.channel) { [weak self] from, bytes in
+        transport.setHandler(channel: Self.channel, maximumMessageByteCount: Self.maximumMessageByteCount) { [weak self] from, bytes in
             await self?.receive(bytes, from: from)
         }
     }
@@ -87,13 +93,26 @@ public final class FloodOverlay: Sendable {
 
     // MARK: - Receiving
 
+    /// The cheap checks first: lengths, then the seen-set, and only for an id not seen yet the
+    /// origin and its signature. Only verified ids enter the seen-set, so a forged copy (the id
+    /// covers the signed fields, not the signature) cannot make the genuine message a duplicate.
     private func receive(_ wire: [UInt8], from neighbour: String) async {
-        guard let (message, signed, signature) = Self.parse(wire),
-              let origin = transport.topology.peer(message.origin),
+        guard let (message, signed, signature) = Self.parse(wire) else {
+            state.withLock { $0.counters.rejected += 1 }
+            return
+        }
+        let seen = state.withLock { state -> Bool in
+            guard state.seen.contains(message.id) else { return false }
+            state.counters.duplicates += 1
+            return true
+        }
+        guard !seen else { return }
+        guard let origin = transport.topology.peer(message.origin),
               origin.key.isValidSignature(signature, for: Self.context + transport.topology.federationID.bytes + signed) else {
             state.withLock { $0.counters.rejected += 1 }
             return
         }
+        // Another copy may have been verified meanwhile: the insertion decides which is first.
         let fresh = state.withLock { state -> Bool in
             let inserted = state.seen.insert(message.id)
             if inserted { state.counters.delivered += 1 } else { state.counters.duplicates += 1 }

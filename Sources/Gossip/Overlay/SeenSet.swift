@@ -10,6 +10,11 @@ struct SeenSet {
         self.capacity = capacity
     }
 
+    /// Whether `id` is remembered.
+    func contains(_ id: [UInt8]) -> Bool {
+        members.contains(id)
+    }
+
     /// Inserts `id`; false when it was already there.
     mutating func insert(_ id: [UInt8]) -> Bool {
         guard members.insert(id).inserted else { return false }

@@ -35,12 +35,14 @@ enum Handshake {
         /// Parses the first `helloByteCount` bytes.
         init(parsing bytes: ArraySlice<UInt8>) throws(TransportError) {
             let bytes = Array(bytes)
-            guard bytes.count == Handshake.helloByteCount, Array(bytes[0..<8]) == Handshake.magic else {
+            guard bytes.count == Handshake.helloByteCount, Array(bytes[0..<8]) == Handshake.magic,
+                  let key = try? IdentityPublicKey(rawRepresentation: bytes[40..<72]),
+                  let ephemeral = try? X25519PublicKey(rawRepresentation: bytes[72..<104]) else {
                 throw .refused(.malformedHello("not a hello of this protocol (wrong magic or length)"))
             }
             federation = Array(bytes[8..<40])
-            key = try! IdentityPublicKey(rawRepresentation: bytes[40..<72])
-            ephemeral = try! X25519PublicKey(rawRepresentation: bytes[72..<104])
+            self.key = key
+            self.ephemeral = ephemeral
             self.bytes = bytes
         }
     }

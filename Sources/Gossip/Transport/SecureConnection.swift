@@ -28,6 +28,7 @@ final class SecureConnection: @unchecked Sendable {
     private let pusher: SecretStreamPusher
     private let puller: SecretStreamPuller
     private let writeLock = AsyncLock()
+    /// The longest message `send` takes; what is accepted is the receiver's per-channel limit.
     private let maximumMessageByteCount: Int
 
     private init(peerID: String, socket: Socket, pusher: SecretStreamPusher, puller: SecretStreamPuller, maximumMessageByteCount: Int) {
@@ -38,7 +39,8 @@ final class SecureConnection: @unchecked Sendable {
         self.maximumMessageByteCount = maximumMessageByteCount
     }
 
-    /// Exchanges the secretstream headers over a handshaken socket.
+    /// Exchanges the secretstream headers over a handshaken socket; part of the handshake, so
+    /// the caller runs it within the handshake timeout.
     static func establish(on socket: Socket, handshake: Handshake.Result, maximumMessageByteCount: Int) async throws -> SecureConnection {
         let pusher = try SecretStreamPusher(key: handshake.keys.transmit)
         try await socket.write(pusher.header)
@@ -107,21 +109,26 @@ final class SecureConnection: @unchecked Sendable {
 
     /// Reads the next heartbeat or whole message; `onFrame` sees each frame's wire size as it
     /// arrives (for metrics and failure detection).
+    /// - Parameter limit: the longest message accepted on a channel, asked once per message at
+    ///   its first chunk; reassembly stops as soon as the chunks so far pass it.
     /// - Throws: `TransportError.protocolViolation` for an oversized, undecryptable or malformed
-    ///   frame (the caller closes the connection), `.closed` at end of stream.
-    func receive(onFrame: (Int) -> Void) async throws -> Incoming {
+    ///   frame or message (the caller closes the connection), `.closed` at end of stream.
+    func receive(limit: (_ channel: UInt8) -> Int, onFrame: (Int) -> Void) async throws -> Incoming {
         var assembled: [UInt8] = []
-        var channel: UInt8?
+        var message: (channel: UInt8, limit: Int)?
         while true {
             let (kind, flags, payload) = try await readFrame(onFrame: onFrame)
             if kind == Self.heartbeatKind {
-                guard channel == nil else { throw TransportError.protocolViolation("a heartbeat inside a chunked message") }
+                guard message == nil else { throw TransportError.protocolViolation("a heartbeat inside a chunked message") }
                 return .heartbeat
             }
-            if let channel, channel != kind { throw TransportError.protocolViolation("a chunk of channel \(kind) inside a message of channel \(channel)") }
-            channel = kind
-            guard assembled.count + payload.count <= maximumMessageByteCount else {
-                throw TransportError.protocolViolation("a message longer than \(maximumMessageByteCount) bytes")
+            if let message, message.channel != kind {
+                throw TransportError.protocolViolation("a chunk of channel \(kind) inside a message of channel \(message.channel)")
+            }
+            let maximum = message?.limit ?? limit(kind)
+            message = (kind, maximum)
+            guard assembled.count + payload.count <= maximum else {
+                throw TransportError.protocolViolation("a message on channel \(kind) longer than \(maximum) bytes")
             }
             assembled += payload
             if flags & Self.moreFlag == 0 { return .message(channel: kind, bytes: assembled) }
@@ -146,7 +153,7 @@ final class SecureConnection: @unchecked Sendable {
         return (plaintext[0], plaintext[1], plaintext[2...])
     }
 
-    /// Closes the socket; pending reads and writes fail.
+    /// Shuts the socket down; pending reads and writes fail (see `Socket.close()`).
     func close() {
         socket.close()
     }

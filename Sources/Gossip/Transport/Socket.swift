@@ -2,14 +2,20 @@ internal import Foundation
 internal import Glibc
 import Synchronization
 
-/// A non-blocking TCP socket whose waits go through the `SocketEventLoop`. Closed on `close()`
-/// or, at the latest, when released.
+/// A non-blocking TCP socket whose waits go through the `SocketEventLoop`.
+///
+/// The socket is the only owner of its descriptor: `close()`, which any task may call, only
+/// shuts the connection down (waking every read, write and wait on it), and the descriptor is
+/// closed when the socket is released. Every task using a socket holds it, so the descriptor
+/// number cannot be reused while a read, write or poll of this socket is still in flight.
 final class Socket: Sendable {
-    private let descriptorState: Mutex<Int32>
+    /// The descriptor, open for as long as the socket exists.
+    let descriptor: Int32
+    private let shutDown = Atomic<Bool>(false)
     private let loop: SocketEventLoop
 
     private init(descriptor: Int32, loop: SocketEventLoop = .shared) throws(TransportError) {
-        descriptorState = Mutex(descriptor)
+        self.descriptor = descriptor
         self.loop = loop
         let flags = try SystemCall.checked("fcntl(F_GETFL)") { fcntl(descriptor, F_GETFL) }
         try SystemCall.checked("fcntl(F_SETFL)") { fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
@@ -18,11 +24,11 @@ final class Socket: Sendable {
     }
 
     deinit {
-        close()
+        Glibc.close(descriptor)
     }
 
-    /// The descriptor, or -1 once closed.
-    var descriptor: Int32 { descriptorState.withLock { $0 } }
+    /// Whether `close()` was called.
+    var isClosed: Bool { shutDown.load(ordering: .acquiring) }
 
     // MARK: - Opening
 
@@ -77,13 +83,12 @@ final class Socket: Sendable {
     /// Accepts the next connection.
     func accept() async throws -> Socket {
         while true {
-            let listener = descriptor
-            guard listener >= 0 else { throw TransportError.closed }
-            if case .done(let client) = try SystemCall.run("accept", { Glibc.accept(listener, nil, nil) }) {
+            let outcome = try whileOpen { try SystemCall.run("accept") { Glibc.accept(descriptor, nil, nil) } }
+            if case .done(let client) = outcome {
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 return try Socket(descriptor: client)
             }
-            try await loop.wait(for: listener, .read)
+            try await loop.wait(for: descriptor, .read)
         }
     }
 
@@ -95,15 +100,15 @@ final class Socket: Sendable {
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let fd = descriptor
-            guard fd >= 0 else { throw TransportError.closed }
-            let outcome = try buffer.withUnsafeMutableBytes { bytes throws(TransportError) in
-                try SystemCall.run("read") { Glibc.read(fd, bytes.baseAddress! + filled, count - filled) }
+            let outcome = try whileOpen {
+                try buffer.withUnsafeMutableBytes { bytes throws(TransportError) in
+                    try SystemCall.run("read") { Glibc.read(descriptor, bytes.baseAddress! + filled, count - filled) }
+                }
             }
             switch outcome {
             case .done(0): throw TransportError.closed
             case .done(let n): filled += n
-            case .wouldBlock: try await loop.wait(for: fd, .read)
+            case .wouldBlock: try await loop.wait(for: descriptor, .read)
             }
         }
         return buffer
@@ -113,27 +118,36 @@ final class Socket: Sendable {
     func write(_ bytes: [UInt8]) async throws {
         var written = 0
         while written < bytes.count {
-            let fd = descriptor
-            guard fd >= 0 else { throw TransportError.closed }
-            let outcome = try bytes.withUnsafeBytes { buffer throws(TransportError) in
-                try SystemCall.run("send") { Glibc.send(fd, buffer.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL)) }
+            let outcome = try whileOpen {
+                try bytes.withUnsafeBytes { buffer throws(TransportError) in
+                    try SystemCall.run("send") { Glibc.send(descriptor, buffer.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL)) }
+                }
             }
             switch outcome {
             case .done(let n): written += n
-            case .wouldBlock: try await loop.wait(for: fd, .write)
+            case .wouldBlock: try await loop.wait(for: descriptor, .write)
             }
         }
     }
 
-    /// Closes the descriptor and wakes its waiters; safe to call twice.
+    /// Shuts the connection down in both directions and wakes its waiters, which then fail with
+    /// `TransportError.closed`; safe to call twice and from any task. The descriptor stays open
+    /// (and its number taken) until the socket is released.
     func close() {
-        let old = descriptorState.withLock { descriptor -> Int32 in
-            defer { descriptor = -1 }
-            return descriptor
+        guard shutDown.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+        loop.forget(descriptor)
+    }
+
+    /// Runs one call on the descriptor unless the socket is closed; a failure after `close()`
+    /// (EPIPE from `send`, EINVAL from `accept`) is `TransportError.closed`.
+    private func whileOpen<Value>(_ call: () throws -> SystemCall.Outcome<Value>) throws -> SystemCall.Outcome<Value> {
+        guard !isClosed else { throw TransportError.closed }
+        do {
+            return try call()
+        } catch {
+            throw isClosed ? TransportError.closed : error
         }
-        guard old >= 0 else { return }
-        loop.forget(old)
-        Glibc.close(old)
     }
 }
 

@@ -65,7 +65,9 @@ final class SocketEventLoop: Sendable {
         }
     }
 
-    /// Wakes every waiter of `descriptor` with `TransportError.closed`; call before closing it.
+    /// Wakes every waiter of `descriptor` with `TransportError.closed`; its socket calls this
+    /// when it shuts down. Waiters are keyed by descriptor number, which is unique while a
+    /// socket exists: a socket closes its descriptor only when released, once nothing waits.
     func forget(_ descriptor: Int32) {
         let entry = waiters.withLock { table in table.removeValue(forKey: descriptor) }
         entry?.read?.resume(throwing: TransportError.closed)
@@ -113,7 +115,8 @@ final class SocketEventLoop: Sendable {
             if descriptors[0].revents != 0 { while read(wakeRead, &drain, drain.count) > 0 {} }
             for entry in descriptors.dropFirst() where entry.revents != 0 {
                 let problem = entry.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0
-                // Waiters retry their call, which reports the actual error or end of file.
+                // Waiters retry their call, which reports the actual error or end of file. A
+                // descriptor closed and reused while `poll` ran at most wakes its new waiter early.
                 if entry.revents & Int16(POLLIN) != 0 || problem { take(entry.fd, .read)?.resume() }
                 if entry.revents & Int16(POLLOUT) != 0 || problem { take(entry.fd, .write)?.resume() }
             }

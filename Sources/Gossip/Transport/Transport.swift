@@ -16,11 +16,18 @@ public final class Transport: Sendable {
         var lastHeard: ContinuousClock.Instant?
     }
 
+    private struct Channel {
+        let handler: Handler
+        let maximumMessageByteCount: Int
+    }
+
     private struct State {
         var running = false
         var listener: Socket?
         var neighbours: [String: Neighbour] = [:]
-        var handlers: [UInt8: Handler] = [:]
+        var channels: [UInt8: Channel] = [:]
+        /// Accepted connections whose handshake has not finished.
+        var pendingHandshakes = 0
         var tasks: [Task<Void, Never>] = []
     }
 
@@ -97,9 +104,15 @@ public final class Transport: Sendable {
     // MARK: - Messages
 
     /// Registers the receiver of messages on `channel` (1...255), replacing any earlier one.
-    public func setHandler(channel: UInt8, _ handler: @escaping Handler) {
+    /// - Parameters:
+    ///   - maximumMessageByteCount: the longest message accepted on this channel; a neighbour
+    ///     that sends a longer one is disconnected as soon as the chunks reassembled so far pass
+    ///     it. `nil`, or anything above the configuration's `maximumMessageByteCount`, means the
+    ///     configured maximum.
+    public func setHandler(channel: UInt8, maximumMessageByteCount: Int? = nil, _ handler: @escaping Handler) {
         precondition(channel != SecureConnection.heartbeatKind, "channel 0 is reserved for heartbeats")
-        state.withLock { $0.handlers[channel] = handler }
+        let limit = min(maximumMessageByteCount ?? configuration.maximumMessageByteCount, configuration.maximumMessageByteCount)
+        state.withLock { $0.channels[channel] = Channel(handler: handler, maximumMessageByteCount: limit) }
     }
 
     /// Sends `message` on `channel` to the neighbour `peer`.
@@ -113,6 +126,10 @@ public final class Transport: Sendable {
             state.neighbours[peer]?.metrics.messagesSent += 1
         }
     }
+
+    /// Connections accepted now whose handshake has not finished (at most the configuration's
+    /// `maximumPendingHandshakes`).
+    public var pendingHandshakeCount: Int { state.withLock { $0.pendingHandshakes } }
 
     /// The neighbours connected now.
     public var connectedNeighbours: [String] {
@@ -141,30 +158,49 @@ public final class Transport: Sendable {
         eventSink.yield(event)
     }
 
+    /// Accepts connections; beyond `maximumPendingHandshakes` unauthenticated ones, a new
+    /// connection is closed at once, before anything is read from it.
     private func acceptLoop(_ listener: Socket) async {
+        let limit = configuration.maximumPendingHandshakes
         while isRunning {
+            let socket: Socket
             do {
-                let socket = try await listener.accept()
-                Task { await admit(socket) }
+                socket = try await listener.accept()
             } catch {
                 if isRunning { log("accept failed: \(error)") }
                 return
             }
+            let admitted = state.withLock { state -> Bool in
+                guard state.pendingHandshakes < limit else { return false }
+                state.pendingHandshakes += 1
+                return true
+            }
+            if admitted {
+                Task { await admit(socket) }
+            } else {
+                socket.close()
+                report(handshakeFailure: TransportError.refused(.tooManyPendingHandshakes(limit: limit)), with: nil)
+            }
         }
     }
 
+    /// Runs the listener's side of the handshake, headers included, within the handshake
+    /// timeout, then serves the connection.
     private func admit(_ socket: Socket) async {
+        let connection: SecureConnection?
         do {
-            let result = try await withTimeout(configuration.handshakeTimeout, closing: socket) {
-                try await Handshake.runServer(on: socket, policy: self.policy)
+            connection = try await withHandshakeTimeout(configuration.handshakeTimeout, closing: socket) {
+                let result = try await Handshake.runServer(on: socket, policy: self.policy)
+                return try await SecureConnection.establish(on: socket, handshake: result,
+                                                            maximumMessageByteCount: self.configuration.maximumMessageByteCount)
             }
-            let connection = try await SecureConnection.establish(on: socket, handshake: result,
-                                                                  maximumMessageByteCount: configuration.maximumMessageByteCount)
-            await serve(connection)
         } catch {
+            connection = nil
             socket.close()
             report(handshakeFailure: error, with: nil)
         }
+        state.withLock { $0.pendingHandshakes -= 1 }
+        if let connection { await serve(connection) }
     }
 
     private func dialLoop(_ peer: Topology.Peer) async {
@@ -173,11 +209,11 @@ public final class Transport: Sendable {
             do {
                 let socket = try await Socket.connect(to: peer.address)
                 do {
-                    let result = try await withTimeout(configuration.handshakeTimeout, closing: socket) {
-                        try await Handshake.runClient(on: socket, policy: self.policy, expectedPeer: peer)
+                    let connection = try await withHandshakeTimeout(configuration.handshakeTimeout, closing: socket) {
+                        let result = try await Handshake.runClient(on: socket, policy: self.policy, expectedPeer: peer)
+                        return try await SecureConnection.establish(on: socket, handshake: result,
+                                                                    maximumMessageByteCount: self.configuration.maximumMessageByteCount)
                     }
-                    let connection = try await SecureConnection.establish(on: socket, handshake: result,
-                                                                          maximumMessageByteCount: configuration.maximumMessageByteCount)
                     delay = configuration.reconnectBaseDelay
                     await serve(connection)
                 } catch {
@@ -226,7 +262,7 @@ public final class Transport: Sendable {
         var reason = "closed"
         do {
             while true {
-                let incoming = try await connection.receive { bytes in
+                let incoming = try await connection.receive(limit: maximumMessageByteCount(on:)) { bytes in
                     let heard = clock.now
                     state.withLock { state in
                         state.neighbours[peer]?.metrics.bytesReceived += bytes
@@ -236,7 +272,7 @@ public final class Transport: Sendable {
                 guard case .message(let channel, let bytes) = incoming else { continue }
                 let handler = state.withLock { state in
                     state.neighbours[peer]?.metrics.messagesReceived += 1
-                    return state.handlers[channel]
+                    return state.channels[channel]?.handler
                 }
                 if let handler { await handler(peer, bytes) } else { log("no handler for channel \(channel); dropped a message from \(peer)") }
             }
@@ -250,6 +286,11 @@ public final class Transport: Sendable {
             return true
         }
         if current && isRunning { emit(.disconnected(peer: peer, reason: reason)) }
+    }
+
+    /// The longest message accepted on `channel`: its handler's limit, or the configured maximum.
+    private func maximumMessageByteCount(on channel: UInt8) -> Int {
+        state.withLock { $0.channels[channel]?.maximumMessageByteCount } ?? configuration.maximumMessageByteCount
     }
 
     // MARK: - Failure detection
@@ -282,20 +323,5 @@ public final class Transport: Sendable {
                 }
             }
         }
-    }
-}
-
-/// Runs `operation`, closing `socket` (which fails its pending reads) if it takes longer than `limit`.
-func withTimeout<Result: Sendable>(_ limit: Duration, closing socket: Socket,
-                                   _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
-    let timer = Task {
-        try await Task.sleep(for: limit)
-        socket.close()
-    }
-    defer { timer.cancel() }
-    do {
-        return try await operation()
-    } catch TransportError.closed where timer.isCancelled == false && socket.descriptor < 0 {
-        throw TransportError.timedOut("handshake")
     }
 }

@@ -1,7 +1,11 @@
 /// Timing and limits of a `Transport`.
 public struct TransportConfiguration: Sendable {
-    /// A handshake not finished within this is abandoned (slow or silent dialers).
+    /// A handshake not finished within this is abandoned (slow or silent dialers): the signed
+    /// hellos and the exchange of secretstream headers together.
     public var handshakeTimeout: Duration = .seconds(5)
+    /// The most connections the listener holds accepted but not yet authenticated; beyond it, a
+    /// new connection is closed at once and reported as refused.
+    public var maximumPendingHandshakes = 64
     /// How often a heartbeat goes to every connected neighbour.
     public var heartbeatInterval: Duration = .milliseconds(500)
     /// A neighbour heard nothing from for this long is suspected, reported down and
@@ -11,7 +15,8 @@ public struct TransportConfiguration: Sendable {
     /// up to 50% random jitter added.
     public var reconnectBaseDelay: Duration = .milliseconds(100)
     public var reconnectMaximumDelay: Duration = .seconds(5)
-    /// The largest message (after reassembly) accepted from a neighbour.
+    /// The largest message (after reassembly) accepted from a neighbour on any channel; a
+    /// channel's handler may register a smaller limit (the flooding overlay does).
     public var maximumMessageByteCount = 1 << 30
     /// Where to listen, if not at this peer's topology address (e.g. 0.0.0.0:7400).
     public var listenAddress: PeerAddress?

@@ -50,6 +50,9 @@ public enum RefusalReason: Equatable, Sendable, CustomStringConvertible {
     case malformedHello(String)
     /// The dialled address answered with another peer's key.
     case unexpectedPeer(expected: String, got: String)
+    /// The listener already held its limit of unauthenticated connections; a new one was closed
+    /// before anything was read from it.
+    case tooManyPendingHandshakes(limit: Int)
 
     public var description: String {
         switch self {
@@ -60,6 +63,7 @@ public enum RefusalReason: Equatable, Sendable, CustomStringConvertible {
         case let .replayedHello(peer): return "replayed hello claiming to be \(peer)"
         case let .malformedHello(what): return "malformed hello: \(what)"
         case let .unexpectedPeer(expected, got): return "expected \(expected), the address answered as \(got)"
+        case let .tooManyPendingHandshakes(limit): return "too many handshakes in progress (limit \(limit)); closed a new connection"
         }
     }
 }
