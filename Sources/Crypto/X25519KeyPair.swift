@@ -56,3 +56,18 @@ public struct X25519KeyPair: Sendable {
         publicKey = try X25519PublicKey(rawRepresentation: publicBytes)
     }
 }
+
+extension X25519PublicKey {
+    /// Whether the key is a point of small order (or otherwise gives X25519 the all-zero
+    /// output): key agreement with it would yield a secret anyone can compute. Peers refuse
+    /// such a key when it is advertised, before using it for anything.
+    public var isWeak: Bool {
+        Sodium.initialize()
+        // Any clamped scalar is a multiple of the cofactor 8, so it sends exactly the points of
+        // small order to zero; libsodium refuses those inputs (and a zero output) with -1.
+        var scalar = [UInt8](repeating: 0, count: X25519KeyPair.secretKeyByteCount)
+        scalar[0] = 9
+        var output = [UInt8](repeating: 0, count: Int(crypto_scalarmult_bytes()))
+        return crypto_scalarmult(&output, scalar, rawRepresentation) != 0
+    }
+}

@@ -52,6 +52,28 @@ import Testing
         }
     }
 
+    /// The points of small order on Curve25519 (in their usual encodings, as libsodium's
+    /// blacklist lists them) are weak; fresh keys never are.
+    @Test func smallOrderPointsAreWeakAndFreshKeysAreNot() throws {
+        let smallOrder = [
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ]
+        for hex in smallOrder {
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { offset -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: offset)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            #expect(try X25519PublicKey(rawRepresentation: bytes).isWeak, "\(hex)")
+        }
+        for _ in 0..<64 { #expect(!X25519KeyPair().publicKey.isWeak) }
+    }
+
     @Test func canonicalOrderIsByteWise() {
         #expect(KeyAgreement.precedes("hospital-a", "hospital-b"))
         #expect(!KeyAgreement.precedes("hospital-b", "hospital-a"))
