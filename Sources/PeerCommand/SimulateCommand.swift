@@ -9,7 +9,7 @@ enum SimulateCommand {
     static let command = Command(
         name: "simulate",
         summary: "Run secure aggregation rounds among N simulated peers, with drops, and check them.",
-        usage: "peer simulate --peers N --dimension D [--drop F --drop-phase PHASE] [--masking complete|regular:K] [--threshold T] [--rounds R] [--rejoin] [--seed S] [--topology FILE] [--ring-bits 32|64] [--timeout SECONDS] [--dump DIR] [--json] [--verbose]",
+        usage: "peer simulate --peers N --dimension D [--drop F --drop-phase PHASE] [--masking complete|regular:K] [--threshold T] [--rounds R] [--rejoin] [--fault split-view:K|partition] [--seed S] [--topology FILE] [--ring-bits 32|64] [--timeout SECONDS] [--dump DIR] [--json] [--verbose]",
         details: """
         Runs N protocol instances in one process over an in-memory network, each with a random
         input vector of D values in [-1, 1] and a weight in [0.1, 1] drawn from the seed. Checks
@@ -27,7 +27,13 @@ enum SimulateCommand {
           --rejoin                After each round, restart the peers that crashed in it: each catches
                                   up on the round from a neighbour (checked against the coordinator's
                                   signed Total and Outcome) and takes part in the next round.
-          --seed S                Seed of inputs, drops and the generated topology (default 1).
+          --fault split-view:K    At the start of every round, K peers chosen by the seed do not see the
+                                  round's first coordinator candidate as alive (messages still flow);
+                                  they see it again as they leave the advertise phase.
+          --fault partition       As the first round's tree sum begins, cut the topology into two
+                                  connected parts (a bare majority of the peers and the rest) for the rest
+                                  of the run.
+          --seed S                Seed of inputs, drops, faults and the generated topology (default 1).
           --topology FILE         Use this topology's peers, links and settings (fresh keys are made);
                                   default: a random 4-regular graph (complete below 5 peers).
           --ring-bits B           32 or 64 (default: the topology's, 32).
@@ -38,8 +44,14 @@ enum SimulateCommand {
           --verbose               Print every peer's log lines (refusals, re-parenting, aborts) to stderr.
           -h, --help              Show help information.
 
-        Exit status 1 when survivors disagree, the aggregate misses the bound, or (with --rejoin)
-        a restarted peer of a completed round does not catch up on its aggregate.
+        Every round reports how many different aggregate hashes its completed peers ended on
+        (distinctAggregateHashes: more than one is a fork) and for how many owners both kinds of
+        share were revealed anywhere (ownersWithBothSharesRevealed: must be 0), and the process's
+        resident memory after it.
+
+        Exit status 1 when survivors disagree, the aggregate misses the bound, a round forks or
+        reveals both shares of an owner, or (with --rejoin) a restarted peer of a completed round
+        does not catch up on its aggregate.
         """,
         run: run
     )
@@ -53,6 +65,7 @@ enum SimulateCommand {
         let thresholdText = try arguments.option("--threshold")
         let rounds = try arguments.integer("--rounds", default: 1, in: 1...1000)
         let rejoin = try arguments.flag("--rejoin")
+        let faultText = try arguments.option("--fault")
         let seed = try arguments.integer("--seed", default: 1, in: 0...Int.max)
         let topologyPath = try arguments.option("--topology")
         let ringBitsText = try arguments.option("--ring-bits")
@@ -75,6 +88,12 @@ enum SimulateCommand {
             guard let value = Int(text), value >= 2 else { throw arguments.usage("'--threshold' must be an integer of at least 2, got '\(text)'") }
             return value
         }
+        let fault = try faultText.map { text throws(UsageError) -> Simulation.Fault in
+            guard let fault = Simulation.Fault(text: text) else {
+                throw arguments.usage("'--fault' must be split-view:K (K at least 1) or partition, got '\(text)'")
+            }
+            return fault
+        }
         let ringBits = try ringBitsText.map { text throws(UsageError) -> Int in
             guard text == "32" || text == "64" else { throw arguments.usage("'--ring-bits' must be 32 or 64, got '\(text)'") }
             return Int(text)!
@@ -88,6 +107,7 @@ enum SimulateCommand {
         request.seed = UInt64(seed)
         request.rounds = rounds
         request.rejoin = rejoin
+        request.fault = fault
         request.phaseTimeout = .seconds(timeout)
         console.diagnostic("simulate: \(topology.peers.count) peers, \(topology.links.count) links, masking \(topology.aggregation.masking), threshold \(topology.aggregation.threshold), \(topology.aggregation.ringBits)-bit ring, dimension \(dimension)\n")
         let progress: @Sendable (String) -> Void = { console.diagnostic("simulate: \($0)\n") }
@@ -100,7 +120,8 @@ enum SimulateCommand {
             for report in reports { console.output(text(report)) }
         }
         let faithful = reports.allSatisfy { report in
-            report.survivorsAgree && report.maximumError <= report.errorBound
+            report.survivorsAgree && report.maximumError <= report.errorBound && report.distinctAggregateHashes <= 1
+                && report.ownersWithBothSharesRevealed == 0
                 && (report.abortReason != nil || report.caughtUp.count == report.rejoined.count)
         }
         return faithful ? ExitStatus.success : ExitStatus.failure
@@ -140,7 +161,8 @@ enum SimulateCommand {
               wall \(String(format: "%.3f", report.wallSeconds)) s; bytes sent per peer mean \(bytes(report.bytesSentMean)), max \(bytes(Double(report.bytesSentMax))); keystream expanded per peer \(bytes(report.maskBytesMean))
               unmasking: \(report.sharedUnmasking ? "shared among helpers nearest the coordinator" : "every peer alone"); aggregate hash \(report.aggregateHash.map { String($0.hexString.prefix(16)) } ?? "-")
               survivors agree: \(report.survivorsAgree ? "yes" : "NO"); largest error vs the plaintext weighted average \(String(format: "%.2e", report.maximumError)) (bound \(String(format: "%.2e", report.errorBound)))
-            \(report.rejoined.isEmpty ? "" : "  rejoined: \(report.rejoined.count) crashed peers restarted, \(report.caughtUp.count) caught up on the aggregate from a neighbour\n")
+              one model: \(report.distinctAggregateHashes <= 1 ? "yes" : "NO, \(report.distinctAggregateHashes) aggregate hashes") (coordinators followed: \(report.coordinatorsFollowed.joined(separator: ", "))); owners with both shares revealed: \(report.ownersWithBothSharesRevealed)
+            \(report.fault.map { "  fault: \($0)\n" } ?? "")\(report.rejoined.isEmpty ? "" : "  rejoined: \(report.rejoined.count) crashed peers restarted, \(report.caughtUp.count) caught up on the aggregate from a neighbour\n")
             """
     }
 
@@ -158,6 +180,9 @@ enum SimulateCommand {
             "unmasking": report.sharedUnmasking ? "shared" : "alone", "aggregateHash": report.aggregateHash?.hexString ?? NSNull(),
             "maximumError": report.maximumError, "errorBound": report.errorBound,
             "rejoined": report.rejoined, "caughtUp": report.caughtUp,
+            "distinctAggregateHashes": report.distinctAggregateHashes, "ownersWithBothSharesRevealed": report.ownersWithBothSharesRevealed,
+            "coordinatorsFollowed": report.coordinatorsFollowed, "fault": report.fault ?? NSNull(),
+            "residentBytes": report.residentBytes ?? NSNull(),
         ]
     }
 

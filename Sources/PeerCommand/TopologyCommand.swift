@@ -125,7 +125,8 @@ enum TopologyCommand {
                 "connected": analysis.isConnected, "diameter": analysis.diameter,
                 "spectralGap": analysis.spectralGap, "spectralGapEstimated": analysis.spectralGapIsEstimate,
                 "treeDepth": ["min": analysis.treeDepthRange.lowerBound, "max": analysis.treeDepthRange.upperBound],
-                "threshold": analysis.threshold, "masking": analysis.masking.description, "warnings": analysis.warnings,
+                "threshold": analysis.threshold, "quorum": analysis.quorum, "masking": analysis.masking.description,
+                "warnings": analysis.warnings,
             ] as [String: Any])
         } else {
             var text = """
@@ -138,6 +139,7 @@ enum TopologyCommand {
                   spectral gap     \(String(format: "%.4f", analysis.spectralGap))\(analysis.spectralGapIsEstimate ? " (estimated)" : "") (Metropolis-Hastings)
                   tree depth       \(analysis.treeDepthRange.lowerBound)...\(analysis.treeDepthRange.upperBound) (depends on the round's coordinator)
                   threshold        \(analysis.threshold) of \(analysis.peerCount) peers, masking \(analysis.masking)
+                  quorum           \(analysis.quorum) contributors complete a round (a strict majority: a partition cannot fork the model)
 
                 """
             for warning in analysis.warnings { text += "warning: \(warning)\n" }

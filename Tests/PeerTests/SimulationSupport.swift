@@ -54,8 +54,9 @@ final class ManualFederation: Sendable {
 
     let configuration: SecureAggregationPeer<UInt32>.Configuration
 
-    init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, timeout: Duration = .seconds(10)) throws {
-        (topology, identities) = try federation(kind, peers: count, threshold: threshold)
+    init(_ kind: TopologyGenerator.Kind, peers count: Int, threshold: Int, masking: AggregationSettings.Masking = .complete,
+         timeout: Duration = .seconds(10)) throws {
+        (topology, identities) = try federation(kind, peers: count, threshold: threshold, masking: masking)
         network = InMemoryNetwork<UInt32>(topology: topology)
         var configuration = SecureAggregationPeer<UInt32>.Configuration()
         configuration.maskThreads = 1
@@ -92,12 +93,14 @@ final class ManualFederation: Sendable {
     }
 
     /// Runs one round on every live peer; `hook(peer, phase)` runs as each peer enters each phase.
-    func run(round: UInt64, dimension: Int = 50, hook: @escaping @Sendable (String, String) async -> Void = { _, _ in }) async -> [String: RoundOutcome] {
+    /// - Parameter inputs: updates that replace the random ones of some peers.
+    func run(round: UInt64, dimension: Int = 50, inputs: [String: [Float]] = [:],
+             hook: @escaping @Sendable (String, String) async -> Void = { _, _ in }) async -> [String: RoundOutcome] {
         let live = topology.peers.map(\.id).filter(network.isLive)
         let data = Simulation.inputs(peers: live, dimension: dimension, seed: 9, round: round)
         return await withTaskGroup(of: RoundOutcome.self) { group in
             for id in live {
-                let peer = peers[id]!, (input, weight) = data[id]!
+                let peer = peers[id]!, (random, weight) = data[id]!, input = inputs[id] ?? random
                 group.addTask { await peer.runRound(round, input: input, weight: weight) { phase in await hook(id, phase) } }
             }
             var outcomes: [String: RoundOutcome] = [:]
@@ -124,9 +127,42 @@ final class ManualFederation: Sendable {
     }
 }
 
-/// Every message that left a peer, in order.
+/// Every message that left a peer, in order; a test can await one.
 final class TrafficRecorder: Sendable {
-    private let storage = Mutex<[(from: String, to: String?, bytes: [UInt8])]>([])
-    var entries: [(from: String, to: String?, bytes: [UInt8])] { storage.withLock { $0 } }
-    func append(_ entry: (from: String, to: String?, bytes: [UInt8])) { storage.withLock { $0.append(entry) } }
+    typealias Entry = (from: String, to: String?, bytes: [UInt8])
+    private struct Waiter {
+        let matches: @Sendable (Entry) -> Bool
+        let continuation: CheckedContinuation<Void, Never>
+    }
+    private let storage = Mutex<(entries: [Entry], waiters: [Waiter])>(([], []))
+    var entries: [Entry] { storage.withLock { $0.entries } }
+
+    func append(_ entry: Entry) {
+        let ready = storage.withLock { storage -> [CheckedContinuation<Void, Never>] in
+            storage.entries.append(entry)
+            let ready = storage.waiters.filter { $0.matches(entry) }.map(\.continuation)
+            storage.waiters.removeAll { $0.matches(entry) }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// Returns once a message matching `matches` has left a peer (at once if one already has).
+    func awaitMessage(_ matches: @escaping @Sendable (Entry) -> Bool) async {
+        await withCheckedContinuation { continuation in
+            let now = storage.withLock { storage -> Bool in
+                if storage.entries.contains(where: matches) { return true }
+                storage.waiters.append(Waiter(matches: matches, continuation: continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// Owners for which both kinds of share were revealed, by any peers of `federation` in `round`.
+func ownersWithBothSharesRevealed(_ peers: some Collection<SecureAggregationPeer<UInt32>>, round: UInt64) -> [String] {
+    var kinds: [String: Set<UInt8>] = [:]
+    for peer in peers { for (owner, kind) in peer.revealedKinds(round: round) { kinds[owner, default: []].insert(kind) } }
+    return kinds.filter { $0.value.count > 1 }.keys.sorted()
 }

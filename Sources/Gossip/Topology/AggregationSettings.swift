@@ -59,6 +59,16 @@ public struct AggregationSettings: Equatable, Sendable {
                                    fractionBits: 16, clip: 4, maxWeight: 10_000)
     }
 
+    /// The fewest contributors a round of a federation of `peerCount` completes with: the
+    /// threshold, a strict majority of the federation, and at least 3 unless the federation has
+    /// 2 peers. Two disjoint sets of peers cannot both reach a strict majority, so two parts of
+    /// a partition (or the followers of two coordinators) never both complete a round: the
+    /// model never forks, whatever the threshold. With 2 contributors each would learn the
+    /// other's update from the sum.
+    public func quorum(peerCount: Int) -> Int {
+        max(threshold, peerCount / 2 + 1, min(3, peerCount))
+    }
+
     /// A strict majority of the holders of each peer's shares (all peers with complete
     /// masking, the K mask neighbours and the peer itself with regular:K), at least 2.
     public static func defaultThreshold(peerCount: Int, masking: Masking) -> Int {

@@ -17,6 +17,8 @@ public struct TopologyAnalysis: Sendable {
     /// Whether the gap was computed exactly (Jacobi) or estimated (power iteration, large graphs).
     public let spectralGapIsEstimate: Bool
     public let threshold: Int
+    /// The fewest contributors a round completes with (`AggregationSettings.quorum(peerCount:)`).
+    public let quorum: Int
     public let masking: AggregationSettings.Masking
     /// Privacy and robustness warnings, as sentences.
     public let warnings: [String]
@@ -39,6 +41,7 @@ public struct TopologyAnalysis: Sendable {
         treeDepthRange = (eccentricities.min() ?? 0)...diameter
         (spectralGap, spectralGapIsEstimate) = Self.spectralGap(graph)
         threshold = topology.aggregation.threshold
+        quorum = topology.aggregation.quorum(peerCount: n)
         masking = topology.aggregation.masking
 
         var warnings: [String] = []

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The simulated network of `peer simulate` and the tests: every peer in one process,
 /// broadcast delivered to every live peer, direct messages only along topology links, and a
-/// global view of who has crashed. Authentication is by construction (the hub attributes each
+/// global view of who has crashed, which faults can split (a peer wrongly seen as down by some,
+/// a partition). Authentication is by construction (the hub attributes each
 /// message to its sender). Byte counts model flooding: each peer forwards each broadcast once
 /// over each of its links.
 public final class InMemoryNetwork<Word: RingWord>: Sendable {
@@ -13,6 +14,12 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         var dead: Set<String> = []
         var bytesSent: [String: Int] = [:]
         var observer: (@Sendable (_ from: String, _ to: String?, _ bytes: [UInt8]) -> Void)?
+        /// Peers each viewer sees as down though they are not (messages still flow).
+        var hidden: [String: Set<String>] = [:]
+        /// While partitioned: the part each peer is in. No message crosses between parts.
+        var part: [String: Int] = [:]
+
+        func connected(_ a: String, _ b: String) -> Bool { part[a] == part[b] }
     }
 
     public let topology: Topology
@@ -53,6 +60,38 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
 
     public func isLive(_ id: String) -> Bool { state.withLock { !$0.dead.contains(id) } }
 
+    /// Whether `viewer` sees `id` as alive: not crashed, not hidden from it, in its part.
+    public func isLive(_ id: String, seenBy viewer: String) -> Bool {
+        state.withLock { state in
+            !state.dead.contains(id) && state.hidden[viewer]?.contains(id) != true && state.connected(viewer, id)
+        }
+    }
+
+    /// Makes `peer` look down to each of `viewers`, though messages between them still flow:
+    /// a split liveness view, as when a restarted peer's links have not all come back.
+    public func hide(_ peer: String, from viewers: some Sequence<String>) {
+        state.withLock { state in
+            for viewer in viewers { state.hidden[viewer, default: []].insert(peer) }
+        }
+    }
+
+    /// Ends the split view of `viewer`: it sees every peer as it is again.
+    public func restoreView(of viewer: String) {
+        let peer = state.withLock { state in state.hidden.removeValue(forKey: viewer) == nil ? nil : state.peers[viewer] }
+        peer?.livenessChanged()
+    }
+
+    /// Cuts the network into `parts` (every peer in one): nothing crosses from one part to
+    /// another, and each peer sees the peers of other parts as down.
+    public func partition(_ parts: [Set<String>]) {
+        let everyone = state.withLock { state in
+            state.part = [:]
+            for (index, members) in parts.enumerated() { for id in members { state.part[id] = index } }
+            return Array(state.peers.values)
+        }
+        for peer in everyone { peer.livenessChanged() }
+    }
+
     /// Sees every message that leaves a peer (`to` is nil for a broadcast): what an observer
     /// of all the traffic would see.
     public func observe(_ observer: @escaping @Sendable (_ from: String, _ to: String?, _ bytes: [UInt8]) -> Void) {
@@ -66,10 +105,10 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         let recipients: [SecureAggregationPeer<Word>] = state.withLock { state in
             guard !state.dead.contains(id) else { return [] }
             state.observer?(id, nil, bytes)
-            for peer in topology.peers where !state.dead.contains(peer.id) {
+            for peer in topology.peers where !state.dead.contains(peer.id) && state.connected(id, peer.id) {
                 state.bytesSent[peer.id, default: 0] += bytes.count * (topology.neighbours[peer.id]?.count ?? 0)
             }
-            return state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) }
+            return state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) && state.connected(id, $0.id) }
         }
         // Decoded once: every recipient shares the same storage.
         guard let message = try? RoundMessage<Word>.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {
@@ -81,7 +120,8 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
 
     fileprivate func send(_ bytes: [UInt8], from id: String, to target: String) async -> Bool {
         let recipient: SecureAggregationPeer<Word>? = state.withLock { state in
-            guard !state.dead.contains(id), !state.dead.contains(target), topology.areNeighbours(id, target) else { return nil }
+            guard !state.dead.contains(id), !state.dead.contains(target), state.connected(id, target),
+                  topology.areNeighbours(id, target) else { return nil }
             state.bytesSent[id, default: 0] += bytes.count
             state.observer?(id, target, bytes)
             return state.peers[target]
@@ -97,6 +137,6 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
 
         func broadcast(_ message: [UInt8]) async { await hub.broadcast(message, from: id) }
         func send(_ message: [UInt8], to peer: String) async -> Bool { await hub.send(message, from: id, to: peer) }
-        func isLive(_ peer: String) -> Bool { hub.isLive(peer) }
+        func isLive(_ peer: String) -> Bool { hub.isLive(peer, seenBy: id) }
     }
 }

@@ -58,6 +58,18 @@ final class Mailbox<Word: RingWord>: Sendable {
         state.withLock { $0.buckets[kind] ?? [] }
     }
 
+    /// The rounds of the messages kept.
+    func rounds() -> Set<UInt64> {
+        let buckets = state.withLock { $0.buckets }
+        var rounds = Set<UInt64>()
+        for envelopes in buckets.values {
+            for envelope in envelopes {
+                if let round = envelope.round { rounds.insert(round) }
+            }
+        }
+        return rounds
+    }
+
     /// Drops what belongs to rounds before `round`.
     func discard(before round: UInt64) {
         state.withLock { state in

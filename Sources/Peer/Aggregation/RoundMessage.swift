@@ -23,12 +23,18 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let signature: [UInt8]
     }
 
-    /// A peer's shares, each sealed to one holder. Broadcast; content-addressed.
+    /// A peer's shares, each sealed to one holder, bound to the coordinator whose Roster1 the
+    /// owner accepted (and to that roster's hash), signed by the owner. Broadcast;
+    /// content-addressed.
     struct ShareBundle: Equatable, Sendable {
         let round: UInt64
         let owner: String
+        let coordinator: String
+        /// BLAKE2b-256 of the Roster1 message the shares were made for.
+        let rosterHash: [UInt8]
         let holders: [String]
         let sealed: [[UInt8]]
+        let signature: [UInt8]
     }
 
     /// A masked partial sum and whose inputs it holds. Sent to a tree parent. A `separate`
@@ -155,6 +161,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
     static var rosterContext: [UInt8] { Array("secagg roster v1".utf8) }
     static var totalContext: [UInt8] { Array("secagg total v1".utf8) }
     static var outcomeContext: [UInt8] { Array("secagg outcome v1".utf8) }
+    static var bundleContext: [UInt8] { Array("secagg bundle v1".utf8) }
 
     static func advertiseBody(round: UInt64, peer: String, shareKey: X25519PublicKey, maskKey: X25519PublicKey) -> [UInt8] {
         var writer = WireWriter()
@@ -175,6 +182,21 @@ enum RoundMessage<Word: RingWord>: Sendable {
             writer.raw(advertiseBody(round: entry.round, peer: entry.peer, shareKey: entry.shareKey, maskKey: entry.maskKey))
             writer.raw(entry.signature)
             if kind == .roster2 { writer.raw(bundleHashes[index]) }
+        }
+        return writer.bytes
+    }
+
+    static func bundleBody(round: UInt64, owner: String, coordinator: String, rosterHash: [UInt8], holders: [String],
+                           sealed: [[UInt8]]) -> [UInt8] {
+        var writer = WireWriter()
+        writer.u64(round)
+        writer.string(owner)
+        writer.string(coordinator)
+        writer.raw(rosterHash)
+        writer.u32(UInt32(holders.count))
+        for (holder, sealed) in zip(holders, sealed) {
+            writer.string(holder)
+            writer.data(sealed)
         }
         return writer.bytes
     }
@@ -214,13 +236,9 @@ enum RoundMessage<Word: RingWord>: Sendable {
             writer.raw(roster.signature)
         case .shareBundle(let bundle):
             writer.u8(Kind.shareBundle.rawValue)
-            writer.u64(bundle.round)
-            writer.string(bundle.owner)
-            writer.u32(UInt32(bundle.holders.count))
-            for (holder, sealed) in zip(bundle.holders, bundle.sealed) {
-                writer.string(holder)
-                writer.data(sealed)
-            }
+            writer.raw(Self.bundleBody(round: bundle.round, owner: bundle.owner, coordinator: bundle.coordinator, rosterHash: bundle.rosterHash,
+                                       holders: bundle.holders, sealed: bundle.sealed))
+            writer.raw(bundle.signature)
         case .partialSum(let partial):
             writer.u8(Kind.partialSum.rawValue)
             writer.u64(partial.round)
@@ -286,7 +304,10 @@ enum RoundMessage<Word: RingWord>: Sendable {
 
     // MARK: - Decoding
 
-    /// Decodes a message, bounding every list by `peerLimit` and vectors by `wordLimit`.
+    /// Decodes a message, bounding every list by `peerLimit` and vectors by `wordLimit`. Every
+    /// list of peers (roster entries, bundle holders, contributors, dropped peers, helpers,
+    /// revealed owners) must be in strictly increasing canonical order, so that none repeats a
+    /// name.
     static func decode(_ bytes: [UInt8], peerLimit: Int, wordLimit: Int) throws(WireReader.Malformed) -> RoundMessage {
         var reader = WireReader(bytes)
         guard let kind = Kind(rawValue: try reader.u8()) else { throw WireReader.Malformed(description: "unknown message kind \(bytes[0])") }
@@ -303,10 +324,11 @@ enum RoundMessage<Word: RingWord>: Sendable {
                 entries.append(try readAdvertise(&reader))
                 if kind == .roster2 { hashes.append(try reader.raw(32)) }
             }
+            try requireCanonical(entries.map(\.peer), "roster entries")
             let roster = Roster(round: round, coordinator: coordinator, entries: entries, bundleHashes: hashes, signature: try reader.raw(64))
             message = kind == .roster1 ? .roster1(roster) : .roster2(roster)
         case .shareBundle:
-            let round = try reader.u64(), owner = try reader.string()
+            let round = try reader.u64(), owner = try reader.string(), coordinator = try reader.string(), rosterHash = try reader.raw(32)
             let count = Int(try reader.u32())
             guard count <= peerLimit else { throw WireReader.Malformed(description: "a bundle for \(count) holders") }
             var holders: [String] = [], sealed: [[UInt8]] = []
@@ -314,14 +336,19 @@ enum RoundMessage<Word: RingWord>: Sendable {
                 holders.append(try reader.string())
                 sealed.append(try reader.data(limit: SealedShare.allowedByteCounts.upperBound))
             }
-            message = .shareBundle(ShareBundle(round: round, owner: owner, holders: holders, sealed: sealed))
+            try requireCanonical(holders, "bundle holders")
+            message = .shareBundle(ShareBundle(round: round, owner: owner, coordinator: coordinator, rosterHash: rosterHash, holders: holders,
+                                               sealed: sealed, signature: try reader.raw(64)))
         case .partialSum:
             let round = try reader.u64(), separate = try reader.u8() == 1
-            message = .partialSum(PartialSum(round: round, contributors: try reader.strings(limit: peerLimit),
-                                             words: try reader.words(limit: wordLimit), separate: separate))
+            let contributors = try reader.strings(limit: peerLimit)
+            try requireCanonical(contributors, "partial sum contributors")
+            message = .partialSum(PartialSum(round: round, contributors: contributors, words: try reader.words(limit: wordLimit), separate: separate))
         case .total:
             let round = try reader.u64(), coordinator = try reader.string()
             let contributors = try reader.strings(limit: peerLimit), dropped = try reader.strings(limit: peerLimit)
+            try requireCanonical(contributors, "total contributors")
+            try requireCanonical(dropped, "total dropped peers")
             message = .total(Total(round: round, coordinator: coordinator, contributors: contributors, dropped: dropped,
                                    sumHash: try reader.raw(32), signature: try reader.raw(64)))
         case .sum:
@@ -336,11 +363,12 @@ enum RoundMessage<Word: RingWord>: Sendable {
                 guard let kind = RevealedShare.Kind(rawValue: try reader.u8()) else { throw WireReader.Malformed(description: "unknown share kind") }
                 shares.append(RevealedShare(owner: owner, kind: kind, share: try reader.data(limit: 64)))
             }
+            try requireCanonical(shares.map(\.owner), "revealed owners")
             message = .reveal(Reveal(round: round, holder: holder, totalHash: totalHash, shares: shares))
         case .correction:
-            let round = try reader.u64(), totalHash = try reader.raw(32)
-            message = .correction(Correction(round: round, totalHash: totalHash, helpers: try reader.strings(limit: peerLimit),
-                                             words: try reader.words(limit: wordLimit)))
+            let round = try reader.u64(), totalHash = try reader.raw(32), helpers = try reader.strings(limit: peerLimit)
+            try requireCanonical(helpers, "correction helpers")
+            message = .correction(Correction(round: round, totalHash: totalHash, helpers: helpers, words: try reader.words(limit: wordLimit)))
         case .outcome:
             let round = try reader.u64(), coordinator = try reader.string()
             message = .outcome(Outcome(round: round, coordinator: coordinator, totalHash: try reader.raw(32), aggregateHash: try reader.raw(32),
@@ -373,8 +401,16 @@ enum RoundMessage<Word: RingWord>: Sendable {
 
     private static func readAdvertise(_ reader: inout WireReader) throws(WireReader.Malformed) -> Advertise {
         let round = try reader.u64(), peer = try reader.string()
-        let shareKey = try! X25519PublicKey(rawRepresentation: try reader.raw(32))
-        let maskKey = try! X25519PublicKey(rawRepresentation: try reader.raw(32))
+        let shareKey = X25519PublicKey(checkedBytes: try reader.raw(X25519PublicKey.byteCount))
+        let maskKey = X25519PublicKey(checkedBytes: try reader.raw(X25519PublicKey.byteCount))
         return Advertise(round: round, peer: peer, shareKey: shareKey, maskKey: maskKey, signature: try reader.raw(64))
+    }
+
+    /// Refuses a list of peers that is not strictly increasing in canonical order (a repeated
+    /// name, or names out of order).
+    private static func requireCanonical(_ names: [String], _ what: String) throws(WireReader.Malformed) {
+        for (first, second) in zip(names, names.dropFirst()) where !KeyAgreement.precedes(first, second) {
+            throw WireReader.Malformed(description: first == second ? "\(what) name '\(first)' twice" : "\(what) out of canonical order ('\(first)' before '\(second)')")
+        }
     }
 }

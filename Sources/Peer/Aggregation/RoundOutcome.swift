@@ -4,7 +4,8 @@ public struct RoundOutcome: Sendable {
     public enum AbortReason: Equatable, Sendable, CustomStringConvertible {
         /// The coordinator announced nothing in time; nothing was revealed.
         case coordinatorSilent(phase: String)
-        /// Fewer than the threshold of peers, bundles, contributors or shares.
+        /// Fewer peers, bundles, contributors or shares than the round needs (`threshold`: the
+        /// Shamir threshold, or for contributors the quorum of docs/PROTOCOL.md).
         case tooFew(what: String, count: Int, threshold: Int)
         /// This peer is not in the coordinator's roster (it was late or dropped).
         case excluded
@@ -14,15 +15,29 @@ public struct RoundOutcome: Sendable {
         case inconsistent(String)
         /// This peer stopped (simulated crash).
         case stopped
+        /// This peer's own update was refused before anything was sent (a non-finite value).
+        case invalidInput(String)
+        /// A validly signed Roster1 of a coordinator earlier in the round's order came after this
+        /// peer had followed another: it leaves the round without revealing anything.
+        case superseded(by: String)
+        /// Unmasking the Total would expose less than the sum of its contributors (the privacy
+        /// rule of docs/PROTOCOL.md, "What a peer can learn"); nothing is revealed.
+        case unsafe(String)
+        /// A received message made a protocol step fail (logged); nothing more is revealed.
+        case failed(String)
 
         public var description: String {
             switch self {
             case let .coordinatorSilent(phase): return "the coordinator was silent in \(phase)"
-            case let .tooFew(what, count, threshold): return "\(count) \(what), fewer than the threshold \(threshold)"
+            case let .tooFew(what, count, threshold): return "\(count) \(what), fewer than the \(threshold) needed"
             case .excluded: return "not in the coordinator's roster"
             case let .missing(what): return "\(what) could not be obtained in time"
             case let .inconsistent(what): return "the coordinator's \(what) was inconsistent"
             case .stopped: return "stopped"
+            case let .invalidInput(reason): return "this peer's update was refused: \(reason)"
+            case let .superseded(coordinator): return "superseded by the roster of \(coordinator), earlier in the coordinator order"
+            case let .unsafe(reason): return "unmasking would not be private: \(reason)"
+            case let .failed(reason): return "a protocol step failed: \(reason)"
             }
         }
     }

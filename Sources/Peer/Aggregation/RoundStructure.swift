@@ -6,13 +6,20 @@ import Gossip
 enum RoundStructure {
     /// Peers ordered by BLAKE2b-256(le64(round) || id); the coordinator is the first live one.
     static func coordinatorOrder(round: UInt64, peers: [String]) -> [String] {
-        let keyed = peers.map { id -> ([UInt8], String) in
-            var hasher = Blake2b.Hasher()
-            hasher.update(round)
-            hasher.update(Array(id.utf8))
-            return (hasher.finalize(), id)
-        }
-        return keyed.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        peers.map { (orderKey(round: round, peer: $0), $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+    }
+
+    /// Whether `a` comes before `b` in the coordinator order of `round`.
+    static func isEarlier(_ a: String, than b: String, round: UInt64) -> Bool {
+        orderKey(round: round, peer: a).lexicographicallyPrecedes(orderKey(round: round, peer: b))
+    }
+
+    /// BLAKE2b-256(le64(round) || id): a peer's place in the coordinator order of `round`.
+    static func orderKey(round: UInt64, peer: String) -> [UInt8] {
+        var hasher = Blake2b.Hasher()
+        hasher.update(round)
+        hasher.update(Array(peer.utf8))
+        return hasher.finalize()
     }
 
     /// Mask neighbours of every member: all other members (complete), or a random K-regular

@@ -12,7 +12,7 @@ extension SecureAggregationPeer {
             case .outcome: return "its Outcome is not the coordinator's signed statement for that Total"
             case .aggregate: return "its aggregate does not have the hash the Outcome names"
             case let .length(expected, found): return "its aggregate has \(found) words, not \(expected)"
-            case let .tooFew(contributors): return "its Total names \(contributors) contributors, fewer than the threshold"
+            case let .tooFew(contributors): return "its Total names \(contributors) contributors, fewer than a round completes with"
             }
         }
     }
@@ -74,7 +74,9 @@ extension SecureAggregationPeer {
     func check(_ record: Message.Record.Held, round: UInt64, dimension: Int) throws(RecordFault) {
         let total = record.total, outcome = record.outcome
         guard total.round == round, isSigned(total) else { throw .total }
-        guard total.contributors.count >= threshold else { throw .tooFew(contributors: total.contributors.count) }
+        guard total.contributors.count >= topology.aggregation.quorum(peerCount: topology.peers.count) else {
+            throw .tooFew(contributors: total.contributors.count)
+        }
         guard outcome.round == round, outcome.coordinator == total.coordinator,
               outcome.totalHash == Blake2b.hash(Message.total(total).encoded), isSigned(outcome) else { throw .outcome }
         guard record.words.count == dimension + 1 else { throw .length(expected: dimension + 1, found: record.words.count) }

@@ -9,7 +9,11 @@ extension SecureAggregationPeer {
     /// What the round has learned so far, passed from phase to phase.
     struct RoundContext {
         let round: UInt64
-        let coordinator: String
+        /// The coordinator this peer follows: its first choice, or the coordinator of an
+        /// earlier one's Roster1 that came first.
+        var coordinator: String
+        /// BLAKE2b-256 of the accepted Roster1 message: the share bundles are bound to it.
+        var rosterHash: [UInt8] = []
         var roster1: [String: Message.Advertise] = [:]
         var members: [String] = []
         var maskGraph: [String: [String]] = [:]
@@ -36,13 +40,26 @@ extension SecureAggregationPeer {
     public func runRound(_ round: UInt64, input: [Float], weight: Double,
                          onPhase: @Sendable (String) async -> Void = { _ in }) async -> RoundOutcome {
         let live = topology.peers.map(\.id).filter { $0 == id || network.isLive($0) }
-        let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
+        let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first ?? id
         begin(round: round, coordinator: coordinator)
         mailbox.discard(before: round)
         var context = RoundContext(round: round, coordinator: coordinator)
         context.length = input.count + 1
         var times: [RoundOutcome.PhaseTime] = []
         let startMask = maskBytes, startCompute = computeSeconds
+        func aborted(_ reason: RoundOutcome.AbortReason) -> RoundOutcome {
+            log("round \(round) aborted: \(reason)")
+            return RoundOutcome(round: round, peer: id, coordinator: context.coordinator, abortReason: reason,
+                                contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
+                                sumBytes: nil, totalWeight: nil, aggregateHash: nil, sharedUnmasking: false, caughtUpFrom: nil, phaseTimes: times,
+                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
+        }
+        // An update that cannot be encoded is refused here, before anything is sent: the peer
+        // sits the round out and the others go on without it.
+        if let bad = input.firstIndex(where: { !$0.isFinite }) {
+            return aborted(.invalidInput("value \(bad) of the update is \(input[bad]); nothing was sent"))
+        }
+        guard weight.isFinite else { return aborted(.invalidInput("the weight is \(weight); nothing was sent")) }
         func phase(_ name: String, _ body: () async throws -> Void) async throws {
             await onPhase(name)
             if isStopped { throw Abort(reason: .stopped) }
@@ -68,23 +85,22 @@ extension SecureAggregationPeer {
             try await phase("tree-sum") { try await treeSum(&context, masked: masked) }
             var result: Unmasked?
             try await phase("unmask") { result = try await unmask(&context) }
-            guard let result, let total = context.total else { preconditionFailure("the unmask phase ended without a result") }
+            guard let result, let total = context.total else { throw Abort(reason: .failed("the unmask phase ended without a result")) }
             if let outcome = result.outcome {
                 keep(.init(total: total, outcome: outcome, words: result.sum))
             }
-            return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: nil,
+            return RoundOutcome(round: round, peer: id, coordinator: context.coordinator, abortReason: nil,
                                 contributors: total.contributors, dropped: total.dropped, average: result.average,
                                 sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, aggregateHash: result.hash,
                                 sharedUnmasking: result.shared, caughtUpFrom: nil, phaseTimes: times,
                                 maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
         } catch let abort as Abort {
-            log("round \(round) aborted: \(abort.reason)")
-            return RoundOutcome(round: round, peer: id, coordinator: coordinator, abortReason: abort.reason,
-                                contributors: context.total?.contributors ?? [], dropped: context.total?.dropped ?? [], average: nil,
-                                sumBytes: nil, totalWeight: nil, aggregateHash: nil, sharedUnmasking: false, caughtUpFrom: nil, phaseTimes: times,
-                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
+            return aborted(abort.reason)
         } catch {
-            preconditionFailure("unexpected error in round \(round): \(error)")
+            // A step that failed on what others sent (a key, a share): this peer reveals
+            // nothing more for the round.
+            refuse("round \(round): \(error)")
+            return aborted(.failed("\(error)"))
         }
     }
 
@@ -111,35 +127,63 @@ extension SecureAggregationPeer {
     /// Waits for the coordinator's signed announcement of `kind` (roster, total or outcome).
     /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that,
     /// or until `giveUp` says there is no point any more.
+    /// A peer that learns, while waiting, of an earlier coordinator's Roster1 leaves the round.
     func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String, giveUp: @escaping () -> Bool = { false },
-                      verify: (Message) -> Bool) async throws -> Message {
+                      leavesWhenSuperseded: Bool = true, verify: (Message) -> Bool) async throws -> Message {
         var found: Message?
-        await collect(kind, round: context.round, until: .now + configuration.phaseTimeout * 2, { envelope in
+        let round = context.round, coordinator = context.coordinator
+        await collect(kind, round: round, until: .now + configuration.phaseTimeout * 2, { envelope in
             guard found == nil else { return }
-            if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(context.round) with a bad signature or from the wrong coordinator") }
-        }, done: { found != nil || giveUp() })
+            if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(round) with a bad signature or from the wrong coordinator") }
+        }, done: { found != nil || giveUp() || (leavesWhenSuperseded && superseding(coordinator, round: round) != nil) })
         if isStopped { throw Abort(reason: .stopped) }
+        if leavesWhenSuperseded { try checkNotSuperseded(context) }
         guard let found else { throw Abort(reason: .coordinatorSilent(phase: phase)) }
         return found
     }
 
-    private func verifyRoster(_ kind: Message.Kind, _ message: Message, _ context: RoundContext) -> Message.Roster? {
+    /// Leaves the round when a validly signed Roster1 of a coordinator earlier in the order than
+    /// the one this peer follows has arrived (docs/PROTOCOL.md, "One coordinator per round").
+    func checkNotSuperseded(_ context: RoundContext) throws {
+        guard let earlier = superseding(context.coordinator, round: context.round) else { return }
+        refuse("round \(context.round): \(earlier) sent a roster and comes before \(context.coordinator) in the order; leaving the round")
+        throw Abort(reason: .superseded(by: earlier))
+    }
+
+    /// The roster of `kind` in `message` if it is for `round`, from a coordinator `accept` takes,
+    /// and validly signed by it.
+    private func verifyRoster(_ kind: Message.Kind, _ message: Message, round: UInt64, accept: (String) -> Bool) -> Message.Roster? {
         let roster: Message.Roster
         switch (kind, message) {
         case (.roster1, .roster1(let r)), (.roster2, .roster2(let r)): roster = r
         default: return nil
         }
-        guard roster.round == context.round, roster.coordinator == context.coordinator,
-              let key = topology.peer(context.coordinator)?.key else { return nil }
-        let body = Message.rosterBody(kind: kind, round: roster.round, coordinator: roster.coordinator, entries: roster.entries,
-                                      bundleHashes: roster.bundleHashes)
-        return key.isValidSignature(roster.signature, for: Message.rosterContext + topology.federationID.bytes + body) ? roster : nil
+        guard roster.round == round, accept(roster.coordinator), isSigned(roster, kind: kind) else { return nil }
+        return roster
     }
 
+    /// Whether `roster` carries the valid signature of the coordinator it names.
+    func isSigned(_ roster: Message.Roster, kind: Message.Kind) -> Bool {
+        guard let key = topology.peer(roster.coordinator)?.key else { return false }
+        let body = Message.rosterBody(kind: kind, round: roster.round, coordinator: roster.coordinator, entries: roster.entries,
+                                      bundleHashes: roster.bundleHashes)
+        return key.isValidSignature(roster.signature, for: Message.rosterContext + topology.federationID.bytes + body)
+    }
+
+    /// Whether an advertisement is signed by the peer it names and its keys are usable (not of
+    /// small order: a secret agreed with such a key is known to everyone).
     private func isValid(_ advertise: Message.Advertise) -> Bool {
-        guard let key = topology.peer(advertise.peer)?.key else { return false }
+        guard let key = topology.peer(advertise.peer)?.key, !advertise.shareKey.isWeak, !advertise.maskKey.isWeak else { return false }
         let body = Message.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey)
         return key.isValidSignature(advertise.signature, for: Message.advertiseContext + topology.federationID.bytes + body)
+    }
+
+    /// Whether `bundle` carries its owner's valid signature.
+    func isSigned(_ bundle: Message.ShareBundle) -> Bool {
+        guard let key = topology.peer(bundle.owner)?.key else { return false }
+        let body = Message.bundleBody(round: bundle.round, owner: bundle.owner, coordinator: bundle.coordinator, rosterHash: bundle.rosterHash,
+                                      holders: bundle.holders, sealed: bundle.sealed)
+        return key.isValidSignature(bundle.signature, for: Message.bundleContext + topology.federationID.bytes + body)
     }
 
     private func signRoster(_ kind: Message.Kind, round: UInt64, entries: [Message.Advertise], hashes: [[UInt8]]) -> Message.Roster {
@@ -162,13 +206,32 @@ extension SecureAggregationPeer {
             var heard: [String: Message.Advertise] = [:]
             await collect(.advertise, round: round, until: deadline(), { envelope in
                 guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil else { return }
-                if isValid(advertise) { heard[advertise.peer] = advertise } else { refuse("advertise from \(envelope.from) with a bad signature") }
+                if isValid(advertise) { heard[advertise.peer] = advertise } else { refuse("advertise from \(envelope.from) with a bad signature or a key of small order") }
             }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || !network.isLive($0.id) } })
             let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
             await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
         }
-        let message = try await announcement(.roster1, context, phase: "advertise") { verifyRoster(.roster1, $0, context) != nil }
-        let roster = verifyRoster(.roster1, message, context)!
+        // The first validly signed Roster1 of this peer's choice or of a coordinator earlier in
+        // the order (one this peer could not see at the start of the round) is followed.
+        let choice = context.coordinator
+        let accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
+        var message = try await announcement(.roster1, context, phase: "advertise", leavesWhenSuperseded: false) {
+            verifyRoster(.roster1, $0, round: round, accept: accept) != nil
+        }
+        // Nothing is bound to a roster yet: when an earlier coordinator's has come too, that one wins.
+        if case .roster1(let first) = message, let earlier = superseding(first.coordinator, round: round),
+           let better = mailbox.messages(.roster1).first(where: { envelope in
+               if case .roster1(let r) = envelope.message { return r.round == round && r.coordinator == earlier } else { return false }
+           }) {
+            message = better.message
+        }
+        guard let roster = verifyRoster(.roster1, message, round: round, accept: accept) else { throw Abort(reason: .inconsistent("roster1")) }
+        if roster.coordinator != choice {
+            log("round \(round): following \(roster.coordinator), whose roster came and who comes before \(choice) in the order")
+            context.coordinator = roster.coordinator
+            follow(coordinator: roster.coordinator)
+        }
+        context.rosterHash = Blake2b.hash(message.encoded)
         guard roster.entries.contains(own) else { throw Abort(reason: .excluded) }
         guard roster.entries.count >= threshold else {
             throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))
@@ -194,41 +257,67 @@ extension SecureAggregationPeer {
             throw Abort(reason: .tooFew(what: "share holders", count: myHolders.count, threshold: threshold))
         }
         // Verify the advertised keys of the peers this one exchanges secrets with.
-        for neighbour in context.maskGraph[id] ?? [] where !isValid(context.roster1[neighbour]!) {
-            refuse("roster entry of \(neighbour) with a bad signature")
+        for neighbour in context.maskGraph[id] ?? [] where context.roster1[neighbour].map(isValid) != true {
+            refuse("roster entry of \(neighbour) with a bad signature or a key of small order")
             throw Abort(reason: .inconsistent("roster1"))
         }
-        let maskKeyShares = try! SecretSharing.split(maskKeys.secretKey, threshold: threshold, shareCount: myHolders.count)
-        let selfMaskShares = try! SecretSharing.split(selfMaskSeed, threshold: threshold, shareCount: myHolders.count)
+        let maskKeyShares = try SecretSharing.split(maskKeys.secretKey, threshold: threshold, shareCount: myHolders.count)
+        let selfMaskShares = try SecretSharing.split(selfMaskSeed, threshold: threshold, shareCount: myHolders.count)
         var bundleHolders: [String] = [], sealed: [[UInt8]] = []
         for (index, holder) in myHolders.enumerated() {
             if holder == id {
                 context.held[id] = (maskKeyShares[index], selfMaskShares[index])
                 continue
             }
-            let plaintext = SecureBytes(count: 2 * (1 + MaskGenerator.seedByteCount)) { buffer in
-                maskKeyShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0..<33]).copyMemory(from: $0) }
-                selfMaskShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<66]).copyMemory(from: $0) }
+            // The roster's hash goes inside each sealed share too: a share opened under another
+            // roster is refused by its holder.
+            let plaintext = SecureBytes(count: Self.sharePlaintextByteCount) { buffer in
+                context.rosterHash.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[0..<32]).copyMemory(from: $0) }
+                maskKeyShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[32..<65]).copyMemory(from: $0) }
+                selfMaskShares[index].serialized.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[65..<98]).copyMemory(from: $0) }
             }
             bundleHolders.append(holder)
-            sealed.append(try! SealedShare(sealing: plaintext, to: context.roster1[holder]!.shareKey, from: shareKeys).bytes)
+            guard let entry = context.roster1[holder] else { throw Abort(reason: .inconsistent("roster1")) }
+            sealed.append(try SealedShare(sealing: plaintext, to: entry.shareKey, from: shareKeys).bytes)
         }
-        let bundle = Message.shareBundle(.init(round: round, owner: id, holders: bundleHolders, sealed: sealed))
+        let body = Message.bundleBody(round: round, owner: id, coordinator: context.coordinator, rosterHash: context.rosterHash,
+                                      holders: bundleHolders, sealed: sealed)
+        let bundle = Message.shareBundle(.init(round: round, owner: id, coordinator: context.coordinator, rosterHash: context.rosterHash,
+                                               holders: bundleHolders, sealed: sealed,
+                                               signature: identity.signature(for: Message.bundleContext + topology.federationID.bytes + body)))
         await store(content: bundle.encoded, round: round)
+        // Sent even when an earlier coordinator's roster has come meanwhile: it is bound to this
+        // peer's roster, useless to any other, and tells the other coordinator not to wait for it.
         await broadcast(bundle)
+        try checkNotSuperseded(context)
 
         if context.coordinator == id {
-            var bundles: [String: [UInt8]] = [:]
-            let members = context.members
+            var bundles: [String: [UInt8]] = [:], elsewhere = Set<String>()
+            let members = context.members, rosterHash = context.rosterHash
             await collect(.shareBundle, round: round, until: deadline(), { envelope in
-                guard case .shareBundle(let b) = envelope.message, b.owner == envelope.from, members.contains(b.owner) else { return }
+                guard case .shareBundle(let b) = envelope.message, b.owner == envelope.from, members.contains(b.owner),
+                      bundles[b.owner] == nil, !elsewhere.contains(b.owner) else { return }
+                guard isSigned(b) else {
+                    refuse("bundle of \(b.owner) in round \(round) without its owner's valid signature")
+                    return
+                }
+                guard b.coordinator == id, b.rosterHash == rosterHash else {
+                    log("round \(round): \(b.owner) made its bundle for the roster of \(b.coordinator); not waiting for it")
+                    elsewhere.insert(b.owner)
+                    return
+                }
                 bundles[b.owner] = Blake2b.hash(envelope.bytes)
-            }, done: { members.allSatisfy { bundles[$0] != nil || !network.isLive($0) } })
-            let entries = members.filter { bundles[$0] != nil }.map { context.roster1[$0]! }
-            await broadcast(.roster2(signRoster(.roster2, round: round, entries: entries, hashes: entries.map { bundles[$0.peer]! })))
+            }, done: { members.allSatisfy { bundles[$0] != nil || elsewhere.contains($0) || !network.isLive($0) } })
+            let entries = members.compactMap { bundles[$0] != nil ? context.roster1[$0] : nil }
+            await broadcast(.roster2(signRoster(.roster2, round: round, entries: entries, hashes: entries.compactMap { bundles[$0.peer] })))
         }
-        let message = try await announcement(.roster2, context, phase: "share-keys") { verifyRoster(.roster2, $0, context) != nil }
-        let roster = verifyRoster(.roster2, message, context)!
+        let coordinator = context.coordinator
+        let message = try await announcement(.roster2, context, phase: "share-keys") {
+            verifyRoster(.roster2, $0, round: round) { $0 == coordinator } != nil
+        }
+        guard let roster = verifyRoster(.roster2, message, round: round, accept: { $0 == coordinator }) else {
+            throw Abort(reason: .inconsistent("roster2"))
+        }
         guard roster.entries.allSatisfy({ context.roster1[$0.peer] == $0 }) else {
             refuse("roster2 of round \(round) lists keys that roster1 did not")
             throw Abort(reason: .inconsistent("roster2"))
@@ -238,21 +327,32 @@ extension SecureAggregationPeer {
         guard context.survivors.count >= threshold else {
             throw Abort(reason: .tooFew(what: "share bundles", count: context.survivors.count, threshold: threshold))
         }
-        // Open the shares addressed to this peer, pulling bundles it lacks by their hash.
-        let hashes = Dictionary(uniqueKeysWithValues: zip(roster.entries.map(\.peer), roster.bundleHashes))
+        // Open the shares addressed to this peer, pulling bundles it lacks by their hash; each
+        // must be its owner's, signed, and bound to this peer's coordinator and roster.
+        let hashes = Dictionary(zip(roster.entries.map(\.peer), roster.bundleHashes)) { first, _ in first }
         for owner in context.survivors where owner != id && holders(of: owner, context).contains(id) {
-            guard let bytes = await content(hash: hashes[owner]!, kind: .shareBundle, round: round),
+            guard let hash = hashes[owner], let entry = context.roster1[owner],
+                  let bytes = await content(hash: hash, kind: .shareBundle, round: round),
                   case .shareBundle(let bundle) = try? Message.decode(bytes, peerLimit: topology.peers.count, wordLimit: 0),
                   bundle.owner == owner, let position = bundle.holders.firstIndex(of: id) else {
                 log("no share of \(owner) for me in round \(round)")
                 continue
             }
+            guard isSigned(bundle), bundle.round == round, bundle.coordinator == context.coordinator, bundle.rosterHash == context.rosterHash else {
+                refuse("bundle of \(owner) in round \(round) is not signed by it or not bound to the roster of \(context.coordinator)")
+                continue
+            }
             do {
-                let plaintext = try SealedShare(bytes: bundle.sealed[position]).open(from: context.roster1[owner]!.shareKey, with: shareKeys)
+                let plaintext = try SealedShare(bytes: bundle.sealed[position]).open(from: entry.shareKey, with: shareKeys)
                 let (maskKeyShare, selfMaskShare) = try plaintext.withUnsafeBytes { (bytes) throws(CryptoError) in
-                    guard bytes.count == 66 else { throw CryptoError.mismatchedShares(reason: "a share pair of \(bytes.count) bytes") }
-                    return (try SecretShare(serialized: SecureBytes(copying: bytes[0..<33])),
-                            try SecretShare(serialized: SecureBytes(copying: bytes[33..<66])))
+                    guard bytes.count == Self.sharePlaintextByteCount else {
+                        throw CryptoError.mismatchedShares(reason: "a share pair of \(bytes.count) bytes")
+                    }
+                    guard bytes[0..<32].elementsEqual(context.rosterHash) else {
+                        throw CryptoError.mismatchedShares(reason: "shares sealed for another roster")
+                    }
+                    return (try SecretShare(serialized: SecureBytes(copying: bytes[32..<65])),
+                            try SecretShare(serialized: SecureBytes(copying: bytes[65..<98])))
                 }
                 context.held[owner] = (maskKeyShare, selfMaskShare)
             } catch {
@@ -260,6 +360,10 @@ extension SecureAggregationPeer {
             }
         }
     }
+
+    /// A sealed share's plaintext: the Roster1 hash (32), the mask-key share and the self-mask
+    /// seed share (each 1 index byte and 32 bytes).
+    static var sharePlaintextByteCount: Int { 32 + 2 * (1 + MaskGenerator.seedByteCount) }
 
     /// Content with `hash`: from the mailbox, else pulled from every live neighbour at once
     /// (a neighbour answers as soon as it has it). While `awaitFrom` (the tree parent, for the
@@ -291,7 +395,7 @@ extension SecureAggregationPeer {
                 asked = true
                 // Its own request goes to every live neighbour, even when it already passed
                 // on a neighbour's request for the same hash (that one skipped the requester).
-                _ = markPulled(hash)
+                markPulled(hash, round: round)
                 await requestPull(hash)
                 continue
             }
@@ -333,6 +437,7 @@ extension SecureAggregationPeer {
     // MARK: - 4. Tree sum
 
     private func treeSum(_ context: inout RoundContext, masked: [Word]) async throws {
+        try checkNotSuperseded(context)
         let round = context.round
         let members = Set(context.survivors)
         let tree = RoundStructure.Tree(topology: topology, members: members, root: context.coordinator)
@@ -397,8 +502,8 @@ extension SecureAggregationPeer {
             }
             return
         }
-        // Below the threshold the Total still goes out, so that every peer stops at once
-        // (nobody reveals anything for a Total with fewer than t contributors).
+        // A Total that may not be unmasked still goes out, so that every peer stops at once
+        // (nobody reveals anything for it).
         let dropped = context.survivors.filter { !contributors.contains($0) }
         // Encoded once: hashed, kept for pulls and sent to every child as the same bytes.
         let sumBytes = Message.sum(round: round, words: sum).encoded
@@ -409,7 +514,7 @@ extension SecureAggregationPeer {
         context.sum = sum
         await store(content: sumBytes, round: round)
         await broadcast(.total(total))
-        guard ordered.count >= threshold else { return }
+        guard unmaskingRefusal(ordered, context) == nil else { return }
         // Unmasking alone, every peer needs S: it goes down the tree. Shared, only the coordinator
         // needs it; its deputy keeps a copy, from which the others pull S if the coordinator dies.
         if Self.sharesUnmasking(total, maskGraph: context.maskGraph) {
@@ -461,9 +566,8 @@ extension SecureAggregationPeer {
         }
         context.total = total
         context.totalHash = totalHash
-        guard total.contributors.count >= threshold else {
-            throw Abort(reason: .tooFew(what: "contributors", count: total.contributors.count, threshold: threshold))
-        }
+        if let refusal = unmaskingRefusal(total.contributors, context) { throw Abort(reason: refusal) }
+        try checkNotSuperseded(context)
 
         // Reveal: b-shares of contributors, mask-key shares of the dropped, never both.
         let contributors = Set(total.contributors)
@@ -496,8 +600,9 @@ extension SecureAggregationPeer {
                 let expected: Message.RevealedShare.Kind = contributors.contains(revealed.owner) ? .selfMask : .maskKey
                 let ownerHolders = holders(of: revealed.owner, context)
                 guard revealed.kind == expected, needed.contains(revealed.owner), let position = ownerHolders.firstIndex(of: reveal.holder),
+                      revealed.share.count == 1 + MaskGenerator.seedByteCount,
                       let share = try? SecretShare(serialized: SecureBytes(copying: revealed.share)), share.index == UInt8(position + 1) else {
-                    refuse("invalid revealed share of \(revealed.owner) from \(reveal.holder)")
+                    refuse("invalid revealed share of \(revealed.owner) from \(reveal.holder) (\(revealed.share.count) bytes)")
                     continue
                 }
                 collected[revealed.owner, default: [:]][share.index] = share
@@ -560,6 +665,11 @@ extension SecureAggregationPeer {
         context.sum = words
         guard forward else { return }
         for child in context.tree?.children[id] ?? [] where network.isLive(child) { _ = await network.send(bytes, to: child) }
+    }
+
+    /// Why the Total naming `contributors` may not be unmasked (`UnmaskingRule`), or nil.
+    func unmaskingRefusal(_ contributors: [String], _ context: RoundContext) -> RoundOutcome.AbortReason? {
+        UnmaskingRule.refusal(contributors: contributors, maskGraph: context.maskGraph, peerCount: topology.peers.count, settings: topology.aggregation)
     }
 
     /// Whether `total` carries its coordinator's valid signature.

@@ -35,8 +35,11 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var content: [UInt64: [[UInt8]: [UInt8]]] = [:]
         /// Pull requests for content not here yet: answered when it arrives.
         var pendingPulls: [[UInt8]: Set<String>] = [:]
-        /// Hashes this peer has itself asked its neighbours for.
+        /// Hashes this peer has asked its neighbours for, for itself or passing on a neighbour's
+        /// request: a PullResponse is taken only for one of them.
         var forwardedPulls: Set<[UInt8]> = []
+        /// Hashes this peer asked for itself, with the round of the content asked for.
+        var ownPulls: [[UInt8]: UInt64] = [:]
         /// The Total accepted per round (its hash); others are refused.
         var acceptedTotals: [UInt64: [UInt8]] = [:]
         /// What this peer revealed per round: owner -> kind. Never both kinds for one owner.
@@ -59,9 +62,17 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var records: [UInt64: RoundMessage<Word>.Record.Held] = [:]
         /// Rounds this peer is catching up on: records are taken in only for them.
         var catchingUp: Set<UInt64> = []
-        /// Messages refused, for tests and logs.
+        /// Per round, the coordinator earliest in the round's order whose validly signed Roster1
+        /// has arrived: a peer that follows a later one leaves the round.
+        var earliestRoster: [UInt64: String] = [:]
+        /// Messages refused, for tests and logs (the most recent `keptRefusals`).
         var refusals: [String] = []
     }
+
+    /// Pull requests for missing content a neighbour may have waiting here at once.
+    static var pendingPullsPerNeighbour: Int { 64 }
+    /// Refusals kept for `refusals`.
+    static var keptRefusals: Int { 1000 }
 
     private let state = Mutex(State())
 
@@ -97,7 +108,10 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     }
 
     func refuse(_ reason: String) {
-        state.withLock { $0.refusals.append(reason) }
+        state.withLock { state in
+            state.refusals.append(reason)
+            if state.refusals.count > 2 * Self.keptRefusals { state.refusals.removeFirst(state.refusals.count - Self.keptRefusals) }
+        }
         log("refused: \(reason)")
     }
 
@@ -147,23 +161,48 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             // Answer now if the content is here; otherwise remember the requester and, once per
             // hash, ask the other neighbours in turn, so the request spreads until it reaches a
             // peer that has the content and the answer flows back.
-            let (content, askOthers) = state.withLock { state -> ([UInt8]?, Bool) in
-                if let found = state.content.values.lazy.compactMap({ $0[hash] }).first { return (found, false) }
-                guard state.pendingPulls.count < 1024 else { return (nil, false) }
+            let (content, askOthers, refused) = state.withLock { state -> ([UInt8]?, Bool, Bool) in
+                if let found = state.content.values.lazy.compactMap({ $0[hash] }).first { return (found, false, false) }
+                let waiting = state.pendingPulls.values.lazy.filter { $0.contains(from) }.count
+                guard state.pendingPulls[hash]?.contains(from) == true
+                        || (state.pendingPulls.count < 16 * Self.pendingPullsPerNeighbour && waiting < Self.pendingPullsPerNeighbour) else {
+                    return (nil, false, true)
+                }
                 state.pendingPulls[hash, default: []].insert(from)
-                return (nil, state.forwardedPulls.insert(hash).inserted)
+                return (nil, state.forwardedPulls.insert(hash).inserted, false)
             }
+            if refused { refuse("a pull request from \(from) beyond the \(Self.pendingPullsPerNeighbour) it may have waiting") }
             if let content { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: content).encoded, to: from) }
             if askOthers { await requestPull(hash, except: from) }
             return
         case .pullResponse(let content):
-            // Served content is re-decoded and posted as if it came from its origin; what it
-            // claims is checked against the hashes in the signed rosters and Total.
-            guard let inner = try? RoundMessage<Word>.decode(content, peerLimit: topology.peers.count, wordLimit: 1 << 28) else { return }
-            let origin: String, round: UInt64
+            // Served content is taken only when its hash was asked for (a hash named in a signed
+            // roster, Total or Outcome), for the round asked for; a bundle also only with its
+            // owner's signature. It is then posted as if it came from its origin.
+            let hash = Blake2b.hash(content)
+            let (asked, askedRound, current) = state.withLock { ($0.forwardedPulls.contains(hash), $0.ownPulls[hash], $0.currentRound) }
+            guard asked else {
+                refuse("content from \(from) that nobody here asked for")
+                return
+            }
+            guard let inner = try? RoundMessage<Word>.decode(content, peerLimit: topology.peers.count, wordLimit: 1 << 28),
+                  let round = inner.round else {
+                refuse("pulled content from \(from) that does not decode")
+                return
+            }
+            guard askedRound.map({ $0 == round }) ?? (round >= current && round <= current + 1) else {
+                refuse("pulled content of round \(round) from \(from), not the round asked for")
+                return
+            }
+            let origin: String
             switch inner {
-            case .shareBundle(let bundle): (origin, round) = (bundle.owner, bundle.round)
-            case .sum(let sumRound, _), .aggregate(let sumRound, _): (origin, round) = (from, sumRound)
+            case .shareBundle(let bundle):
+                guard isSigned(bundle) else {
+                    refuse("a pulled bundle of \(bundle.owner) from \(from) without its owner's valid signature")
+                    return
+                }
+                origin = bundle.owner
+            case .sum, .aggregate: origin = from
             default: refuse("a pulled message that is not a bundle, the sum or the aggregate, from \(from)"); return
             }
             await store(content: content, round: round) // so that this peer can serve it in turn
@@ -190,9 +229,15 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 refuse("a second, conflicting total for round \(total.round) from \(from); no reveals for it")
                 return
             }
+        case .roster1(let roster):
+            noteRoster(roster)
         case .sum(let round, _), .aggregate(let round, _):
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
+            guard bundle.owner == from else {
+                refuse("a bundle of \(bundle.owner) broadcast by \(from)")
+                return
+            }
             await store(content: bytes, round: bundle.round)
             // Only the coordinator needs every bundle; others keep those holding their shares
             // (the content store still serves every bundle to pulls).
@@ -296,9 +341,12 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         }
     }
 
-    /// Marks `hash` as asked for by this peer; false if it already was.
-    func markPulled(_ hash: [UInt8]) -> Bool {
-        state.withLock { $0.forwardedPulls.insert(hash).inserted }
+    /// Marks `hash` as asked for by this peer, for content of `round`.
+    func markPulled(_ hash: [UInt8], round: UInt64) {
+        state.withLock { state in
+            state.forwardedPulls.insert(hash)
+            state.ownPulls[hash] = round
+        }
     }
 
     /// Keeps `bytes` to serve pulls by their BLAKE2b-256 hash, and answers pulls waiting for it.
@@ -316,7 +364,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         state.withLock { $0.content[round]?[hash] }
     }
 
-    /// Starts `round`: forgets content and bookkeeping of the rounds before it.
+    /// Starts `round`: forgets content and bookkeeping of the rounds before it (the previous
+    /// round's content and reveals stay, for a neighbour still finishing it).
     func begin(round: UInt64, coordinator: String) {
         state.withLock { state in
             state.currentRound = round
@@ -325,9 +374,66 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             state.sentUp = state.sentUp.filter { $0.key >= round }
             state.trees = state.trees.filter { $0.key >= round }
             state.ownPiece = state.ownPiece.filter { $0.key >= round }
+            state.acceptedTotals = state.acceptedTotals.filter { $0.key + 1 >= round }
+            state.revealed = state.revealed.filter { $0.key + 1 >= round }
+            state.catchingUp = state.catchingUp.filter { $0 + Self.catchUpWindow >= round }
+            state.earliestRoster = state.earliestRoster.filter { $0.key >= round }
             state.pendingPulls = [:]
             state.forwardedPulls = []
+            state.ownPulls = [:]
         }
+    }
+
+    /// How many rounds back a peer may still be catching up on.
+    static var catchUpWindow: UInt64 { 16 }
+
+    /// Keeps `roster` as the round's earliest Roster1 if its coordinator comes before every
+    /// other seen so far and it is validly signed, and wakes the waiting phases so that a peer
+    /// following a later coordinator leaves the round at once.
+    private func noteRoster(_ roster: RoundMessage<Word>.Roster) {
+        let earliest = state.withLock { $0.earliestRoster[roster.round] }
+        if let earliest, !RoundStructure.isEarlier(roster.coordinator, than: earliest, round: roster.round) { return }
+        guard isSigned(roster, kind: .roster1) else { return }
+        state.withLock { state in
+            if let current = state.earliestRoster[roster.round], !RoundStructure.isEarlier(roster.coordinator, than: current, round: roster.round) {
+                return
+            }
+            state.earliestRoster[roster.round] = roster.coordinator
+        }
+        mailbox.poke()
+    }
+
+    /// The coordinator of a validly signed Roster1 of `round` earlier in the order than
+    /// `coordinator`, if one has arrived.
+    func superseding(_ coordinator: String, round: UInt64) -> String? {
+        guard let earliest = state.withLock({ $0.earliestRoster[round] }),
+              RoundStructure.isEarlier(earliest, than: coordinator, round: round) else { return nil }
+        return earliest
+    }
+
+    /// Follows `coordinator` for the round in progress (the roster of one earlier in the order
+    /// than the one this peer first chose came in).
+    func follow(coordinator: String) {
+        state.withLock { $0.coordinator = coordinator }
+    }
+
+    /// The rounds this peer holds per-round state for (kept content, accepted Totals, reveals,
+    /// trees, own pieces, records, rosters, catch-ups) and the rounds of the messages in its
+    /// mailbox: only the rounds still needed, however many have run (tests check it).
+    var retainedRounds: (state: Set<UInt64>, mailbox: Set<UInt64>) {
+        let rounds = state.withLock { state -> Set<UInt64> in
+            var rounds = state.catchingUp
+            rounds.formUnion(state.content.keys)
+            rounds.formUnion(state.acceptedTotals.keys)
+            rounds.formUnion(state.revealed.keys)
+            rounds.formUnion(state.trees.keys)
+            rounds.formUnion(state.ownPiece.keys)
+            rounds.formUnion(state.records.keys)
+            rounds.formUnion(state.sentUp.keys)
+            rounds.formUnion(state.earliestRoster.keys)
+            return rounds
+        }
+        return (rounds, mailbox.rounds())
     }
 
     /// Marks this peer's own sum as sent towards `parent` and returns the pieces that arrived

@@ -1,6 +1,7 @@
 public import Crypto
 internal import Foundation
 public import Gossip
+import Learn
 import Synchronization
 
 /// `peer simulate`: N protocol instances in one process over the in-memory network, with
@@ -25,6 +26,8 @@ public enum Simulation {
         /// After each round, restart the peers that crashed in it and have them catch up on the
         /// round from a neighbour (docs/PROTOCOL.md, "Catching up"); they take part in the next.
         public var rejoin = false
+        /// A split liveness view or a partition, besides the crashes.
+        public var fault: Fault?
 
         public init(topology: Topology, identities: [String: IdentityKey], dimension: Int) {
             self.topology = topology
@@ -64,6 +67,19 @@ public enum Simulation {
         /// catch-up ended on the round's aggregate hash.
         public var rejoined: [String] = []
         public var caughtUp: [String] = []
+        /// How many different aggregate hashes the peers that completed the round ended on:
+        /// more than one is a fork.
+        public let distinctAggregateHashes: Int
+        /// Owners for which both a self-mask share and a mask-key share were revealed, by any
+        /// peers of the federation (the simulation sees every peer's reveals): must be 0.
+        public let ownersWithBothSharesRevealed: Int
+        /// The coordinators that peers followed in the round (more than one under a split view
+        /// or a partition).
+        public let coordinatorsFollowed: [String]
+        /// What the fault did in this round, if one was injected.
+        public var fault: String?
+        /// Resident memory of the simulating process after the round, in bytes.
+        public var residentBytes: Int?
     }
 
     /// Inputs of every peer: a uniform random vector in [-1, 1] and a weight in [0.1, 1].
@@ -106,12 +122,29 @@ public enum Simulation {
         var reports: [RoundReport] = []
         for round in UInt64(1)...UInt64(request.rounds) {
             let live = topology.peers.map(\.id).filter(network.isLive)
-            let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first!
+            guard let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first else { break }
             var crashes = request.crashes
             let dropCount = Int((Double(live.count) * request.dropFraction).rounded(.down))
             for victim in live.filter({ $0 != coordinator && crashes[$0] == nil }).shuffled(using: &generator).prefix(dropCount) {
                 crashes[victim] = request.dropPhase == "random" ? phases.randomElement(using: &generator)! : request.dropPhase
             }
+            var viewers = Set<String>(), parts: [Set<String>]?, faultNote: String?
+            switch request.fault {
+            case .splitView(let count)?:
+                viewers = Set(live.filter { $0 != coordinator }.shuffled(using: &generator).prefix(count))
+                network.hide(coordinator, from: viewers)
+                faultNote = "\(viewers.sorted(by: KeyAgreement.precedes).joined(separator: ", ")) did not see \(coordinator) at the start"
+            case .partition? where round == 1:
+                guard let cut = cut(topology, using: &generator) else {
+                    throw FaultError(description: "the topology cannot be cut into two connected parts")
+                }
+                parts = cut
+                faultNote = "cut into " + cut.map { $0.sorted(by: KeyAgreement.precedes).joined(separator: ",") }.joined(separator: " | ")
+                    + " as the tree sum began"
+            default:
+                break
+            }
+            let cutDone = Locked(false), cutParts = parts, splitViewers = viewers
             let data = inputs(peers: live, dimension: request.dimension, seed: request.seed, round: round)
             let bytesBefore = network.bytesSent
             progress("round \(round): \(live.count) peers, coordinator \(coordinator), \(crashes.count) to crash")
@@ -122,6 +155,10 @@ public enum Simulation {
                     let (input, weight) = data[peer.id]!
                     group.addTask {
                         await peer.runRound(round, input: input, weight: weight) { phase in
+                            if phase == "share-keys" && splitViewers.contains(peer.id) { network.restoreView(of: peer.id) }
+                            if phase == "tree-sum", let cutParts, cutDone.update({ done in defer { done = true }; return !done }) {
+                                network.partition(cutParts)
+                            }
                             if plannedCrashes[peer.id] == phase { network.crash(peer.id) }
                         }
                     }
@@ -131,9 +168,11 @@ public enum Simulation {
                 return outcomes
             }
             let elapsed = ContinuousClock.now - start
+            for viewer in viewers { network.restoreView(of: viewer) }
             var roundReport = report(round: round, coordinator: coordinator, outcomes: outcomes, crashed: Array(plannedCrashes.keys),
                                      data: data, peers: peers, bytesBefore: bytesBefore, bytesAfter: network.bytesSent,
                                      wall: elapsed / .seconds(1))
+            roundReport.fault = faultNote
             if request.rejoin {
                 let restarted = try roundReport.crashed.map(makePeer)
                 for peer in restarted {
@@ -144,6 +183,7 @@ public enum Simulation {
                 roundReport.caughtUp = await catchUp(restarted, round: round, dimension: request.dimension, hash: roundReport.aggregateHash)
                 progress("round \(round): \(restarted.count) crashed peers restarted, \(roundReport.caughtUp.count) caught up on its aggregate")
             }
+            roundReport.residentBytes = ResidentMemory.bytes()
             reports.append(roundReport)
         }
         return reports
@@ -166,6 +206,10 @@ public enum Simulation {
         let completed = outcomes.values.filter { $0.abortReason == nil }
         let reference = completed.first
         let agree = completed.allSatisfy { $0.sumBytes == reference?.sumBytes && $0.aggregateHash == reference?.aggregateHash }
+        var revealedKinds: [String: Set<UInt8>] = [:]
+        for peer in peers {
+            for (owner, kind) in peer.revealedKinds(round: round) { revealedKinds[owner, default: []].insert(kind) }
+        }
         var maximumError = 0.0, bound = 0.0
         if let reference, let average = reference.average {
             let codec = peers[0].codec
@@ -197,6 +241,9 @@ public enum Simulation {
                            bytesSentMean: Double(sent.reduce(0, +)) / Double(max(sent.count, 1)), bytesSentMax: sent.max() ?? 0,
                            maskBytesMean: Double(mask.reduce(0, +)) / Double(max(mask.count, 1)), survivorsAgree: agree,
                            aggregateHash: reference?.aggregateHash, sharedUnmasking: reference?.sharedUnmasking ?? false,
-                           maximumError: maximumError, errorBound: bound, outcomes: outcomes)
+                           maximumError: maximumError, errorBound: bound, outcomes: outcomes,
+                           distinctAggregateHashes: Set(completed.compactMap(\.aggregateHash)).count,
+                           ownersWithBothSharesRevealed: revealedKinds.values.filter { $0.count > 1 }.count,
+                           coordinatorsFollowed: Set(outcomes.values.map(\.coordinator)).sorted(by: KeyAgreement.precedes))
     }
 }

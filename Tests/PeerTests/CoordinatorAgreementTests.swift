@@ -1,0 +1,96 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Gossip
+@testable import Peer
+
+/// One coordinator, one model: split liveness views at the start of a round and partitions
+/// (docs/PROTOCOL.md, "One coordinator per round" and "Partitions").
+@Suite struct CoordinatorAgreementTests {
+    /// The second candidate and two other peers cannot see the first candidate as the round
+    /// starts, so the second runs the round too: its roster reaches its followers before the
+    /// first's, and they bind their share bundles to it. The first candidate's roster then
+    /// arrives; being earlier in the order, it wins. The second's followers leave the round
+    /// revealing nothing, the first completes with the others, and no owner anywhere has both
+    /// kinds of share revealed. (Without the binding, the two coordinators shared the bundles,
+    /// and with a threshold of 3 each side revealed the other kind of share of the other side's
+    /// peers, ending on two models.)
+    @Test func aSecondCoordinatorsFollowersLeaveAndOneModelComesOut() async throws {
+        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let first = order[0], second = order[1]
+        let blind = Set([second] + order.dropLast().suffix(2))
+        federation.network.hide(first, from: blind)
+        let traffic = federation.traffic
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if phase == "share-keys" && blind.contains(peer) { federation.network.restoreView(of: peer) }
+            // The first candidate advertises only once the blind peers have bound their bundles
+            // to the second's roster.
+            if peer == first && phase == "advertise" {
+                for follower in blind {
+                    await traffic.awaitMessage { $0.from == follower && $0.bytes.first == RoundMessage<UInt32>.Kind.shareBundle.rawValue }
+                }
+            }
+        }
+        #expect(federation.messages.contains { entry in
+            if case .roster1(let roster) = entry.message { return roster.coordinator == second } else { return false }
+        })
+        #expect(ownersWithBothSharesRevealed(federation.peers.values, round: 1).isEmpty)
+        let completed = outcomes.values.filter { $0.abortReason == nil }
+        #expect(Set(completed.map(\.peer)) == Set(federation.topology.peers.map(\.id)).subtracting(blind))
+        #expect(completed.allSatisfy { $0.coordinator == first && Set($0.contributors) == Set(completed.map(\.peer)) })
+        #expect(Set(completed.map(\.aggregateHash)).count == 1)
+        for peer in blind {
+            #expect(outcomes[peer]?.abortReason == .superseded(by: first), "\(peer): \(String(describing: outcomes[peer]?.abortReason))")
+            #expect(federation.peers[peer]!.revealedKinds(round: 1).isEmpty)
+        }
+    }
+
+    /// A peer that sees the roster of a coordinator earlier in the order before it binds anything
+    /// follows that one, even though it chose another at the start.
+    @Test func aBlindPeerFollowsTheEarlierCoordinatorWhoseRosterCameFirst() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3, timeout: .seconds(2))
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let blind = order[3]
+        federation.network.hide(order[0], from: [blind])
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if phase == "share-keys" && peer == blind { federation.network.restoreView(of: peer) }
+        }
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[0] })
+        #expect(outcomes[blind]?.contributors.count == 6)
+        #expect(federation.logs.lines.contains { $0.hasPrefix("[\(blind)]") && $0.contains("following \(order[0])") })
+    }
+
+    /// 8 peers cut 5 + 3 as the first round's tree sum begins, with regular:4 masking and its
+    /// default threshold of 3: the minority could reach the threshold on its own, but a round
+    /// needs a strict majority of the federation, so only the majority part completes rounds.
+    @Test func aPartitionNeverForks() async throws {
+        let (topology, identities) = try federation(.randomRegular, peers: 8, threshold: 3, masking: .regular(degree: 4), degree: 4)
+        var request = Simulation.Request(topology: topology, identities: identities, dimension: 100)
+        request.fault = .partition
+        request.rounds = 3
+        request.phaseTimeout = .seconds(1)
+        let reports = try await Simulation.run(request, word: UInt32.self)
+        try #require(reports.count == 3)
+        #expect(reports[0].fault?.hasPrefix("cut into") == true)
+        for report in reports {
+            #expect(report.distinctAggregateHashes <= 1, "round \(report.round)")
+            #expect(report.ownersWithBothSharesRevealed == 0, "round \(report.round)")
+        }
+        for report in reports.dropFirst() {
+            let completed = report.outcomes.values.filter { $0.abortReason == nil }
+            let aborted = report.outcomes.values.filter { $0.abortReason != nil }
+            #expect(completed.count == 5 && aborted.count == 3, "round \(report.round)")
+            #expect(aborted.allSatisfy { $0.abortReason == .tooFew(what: "contributors", count: 3, threshold: 5) })
+            #expect(report.coordinatorsFollowed.count == 2)
+        }
+    }
+
+    /// `peer topology check` states the quorum: with 8 peers and any threshold, 5 contributors.
+    @Test func theQuorumIsAStrictMajorityWhateverTheThreshold() throws {
+        for (peers, threshold, quorum) in [(2, 2, 2), (3, 2, 3), (4, 2, 3), (8, 3, 5), (8, 7, 7), (1000, 11, 501)] {
+            let settings = AggregationSettings(threshold: threshold, masking: .complete, ringBits: 32, fractionBits: 16, clip: 4, maxWeight: 1)
+            #expect(settings.quorum(peerCount: peers) == quorum, "\(peers) peers, threshold \(threshold)")
+        }
+    }
+}
