@@ -71,6 +71,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dump + "/round-2/contributors.json"))
     }
 
+    /// `peer simulate --fault` runs the cases of docs/PROTOCOL.md, "One coordinator per round"
+    /// and "Partitions", and every round says whether it forked or revealed both kinds of share.
+    @Test(arguments: ["split-view:3", "partition"])
+    func simulateInjectsAFaultAndReportsForksAndReveals(fault: String) throws {
+        let result = try PeerProcess.run(["simulate", "--peers", "8", "--dimension", "100", "--rounds", "2", "--seed", "4", "--timeout", "1",
+                                          "--masking", "regular:4", "--fault", fault, "--json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]])
+        #expect(reports.count == 2)
+        for report in reports {
+            #expect(report["ownersWithBothSharesRevealed"] as? Int == 0)
+            #expect((report["distinctAggregateHashes"] as? Int).map { $0 <= 1 } == true)
+            #expect((report["residentBytes"] as? Int).map { $0 > 0 } == true)
+        }
+        #expect((reports[0]["fault"] as? String)?.isEmpty == false)
+        #expect(reports.contains { $0["aborted"] as? Bool == false })
+        let bad = try PeerProcess.run(["simulate", "--peers", "8", "--dimension", "10", "--fault", "split-view:0"])
+        #expect(bad.status == 64 && bad.standardError.contains("'--fault' must be split-view:K"))
+    }
+
     @Test func keygenWritesAPrivateKeyWhosePublicKeyItPrints() throws {
         let path = directory + "/hospital-a.key"
         let result = try PeerProcess.run(["keygen", "--out", path])
@@ -139,6 +159,7 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: Data(check.standardOutput.utf8)) as? [String: Any]
         #expect(report?["diameter"] as? Int == 2)
         #expect(report?["federation"] as? String == topology.federationID.hex)
+        #expect(report?["quorum"] as? Int == 3) // a strict majority of 4
         let dot = try PeerProcess.run(["topology", "dot", file])
         #expect(dot.standardOutput.hasPrefix("graph \"ring-4\" {"))
         #expect(dot.standardOutput.components(separatedBy: " -- ").count == 5)

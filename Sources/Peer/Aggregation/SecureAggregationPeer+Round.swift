@@ -554,7 +554,7 @@ extension SecureAggregationPeer {
             guard case .total(let total) = message, total.round == round, total.coordinator == context.coordinator else { return false }
             return isSigned(total)
         }
-        guard case .total(let total) = message else { preconditionFailure("announcement returned another kind") }
+        guard case .total(let total) = message else { throw Abort(reason: .inconsistent("total")) }
         let totalHash = Blake2b.hash(message.encoded)
         guard Set(total.contributors).union(total.dropped) == Set(context.survivors), Set(total.contributors).isDisjoint(with: total.dropped) else {
             refuse("total of round \(round) does not partition the survivors")
