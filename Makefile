@@ -32,6 +32,7 @@ demo: build
 	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/ring-4.json --keys-dir .build/demo/keys --force
 	$(RELEASE_BIN) topology check .build/demo/ring-4.json
 	$(RELEASE_BIN) simulate --peers 10 --dimension 100000 --drop 0.2 --rounds 2 --rejoin
+	$(RELEASE_BIN) simulate --peers 8 --dimension 20000 --masking regular:4 --fault split-view:3 --rounds 2 --seed 7
 	@rm -rf .build/demo/hospital
 	$(RELEASE_BIN) data synth --out .build/demo/hospital --images 400 --size 256 --positive-rate 0.5 --site 1
 	$(RELEASE_BIN) data labels .build/demo/hospital/train-rle.csv --size 256

@@ -108,6 +108,7 @@ enum SimulateCommand {
         request.rounds = rounds
         request.rejoin = rejoin
         request.fault = fault
+        request.keepsOutcomes = dump != nil
         request.phaseTimeout = .seconds(timeout)
         console.diagnostic("simulate: \(topology.peers.count) peers, \(topology.links.count) links, masking \(topology.aggregation.masking), threshold \(topology.aggregation.threshold), \(topology.aggregation.ringBits)-bit ring, dimension \(dimension)\n")
         let progress: @Sendable (String) -> Void = { console.diagnostic("simulate: \($0)\n") }

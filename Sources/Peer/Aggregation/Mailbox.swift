@@ -19,6 +19,7 @@ final class Mailbox<Word: RingWord>: Sendable {
     private struct Waiter {
         let kind: RoundMessage<Word>.Kind
         let beyond: Int
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -27,9 +28,19 @@ final class Mailbox<Word: RingWord>: Sendable {
         var waiters: [Int: Waiter] = [:]
         var nextKey = 0
         var pokes = 0
+        /// The instant the timer is set for: the earliest waiter's deadline, or later ones
+        /// once that waiter has gone (the timer then finds nothing due and moves on).
+        var scheduled: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
+    /// Wakes the waiters whose deadline has passed: one timer for every wait.
+    private let timer: DeadlineTimer
+
+    init() {
+        timer = DeadlineTimer()
+        timer.onFire { [weak self] in self?.wakeExpired() }
+    }
 
     func post(_ envelope: Envelope) {
         let kind = envelope.kind
@@ -89,19 +100,31 @@ final class Mailbox<Word: RingWord>: Sendable {
     /// Returns when more than `beyond` messages of `kind` are there, on a poke after the
     /// caller's `pokes` snapshot, or at `deadline`.
     func waitForChange(_ kind: RoundMessage<Word>.Kind, beyond: Int, pokes: Int, until deadline: ContinuousClock.Instant) async {
-        let key = state.withLock { state -> Int in state.nextKey += 1; return state.nextKey }
-        let timer = Task {
-            try await Task.sleep(until: deadline, clock: .continuous)
-            state.withLock { $0.waiters.removeValue(forKey: key) }?.continuation.resume()
-        }
-        defer { timer.cancel() }
         await withCheckedContinuation { continuation in
             let immediate = state.withLock { state -> Bool in
-                if (state.buckets[kind]?.count ?? 0) > beyond || state.pokes > pokes { return true }
-                state.waiters[key] = Waiter(kind: kind, beyond: beyond, continuation: continuation)
+                if (state.buckets[kind]?.count ?? 0) > beyond || state.pokes > pokes || ContinuousClock.now >= deadline { return true }
+                state.nextKey += 1
+                state.waiters[state.nextKey] = Waiter(kind: kind, beyond: beyond, deadline: deadline, continuation: continuation)
+                if state.scheduled.map({ deadline < $0 }) ?? true {
+                    state.scheduled = deadline
+                    timer.schedule(at: deadline)
+                }
                 return false
             }
             if immediate { continuation.resume() }
         }
+    }
+
+    /// Wakes the waiters whose deadline has passed and sets the timer for the next one.
+    private func wakeExpired() {
+        let now = ContinuousClock.now
+        let due = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let expired = state.waiters.filter { $0.value.deadline <= now }
+            for key in expired.keys { state.waiters.removeValue(forKey: key) }
+            state.scheduled = state.waiters.values.lazy.map(\.deadline).min()
+            if let next = state.scheduled { timer.schedule(at: next) }
+            return expired.values.map(\.continuation)
+        }
+        for continuation in due { continuation.resume() }
     }
 }

@@ -26,6 +26,10 @@ public enum Simulation {
         /// After each round, restart the peers that crashed in it and have them catch up on the
         /// round from a neighbour (docs/PROTOCOL.md, "Catching up"); they take part in the next.
         public var rejoin = false
+        /// Whether each report keeps every peer's outcome (its aggregate among them). Without,
+        /// a run of many rounds holds only the figures, so that its resident memory shows the
+        /// peers' own.
+        public var keepsOutcomes = true
         /// A split liveness view or a partition, besides the crashes.
         public var fault: Fault?
 
@@ -61,8 +65,8 @@ public enum Simulation {
         /// the contributors' inputs, and the bound it must stay within.
         public let maximumError: Double
         public let errorBound: Double
-        /// Every peer's outcome, for tests and dumps.
-        public let outcomes: [String: RoundOutcome]
+        /// Every peer's outcome, for tests and dumps (empty unless `Request.keepsOutcomes`).
+        public var outcomes: [String: RoundOutcome]
         /// With `rejoin`: the crashed peers restarted after the round, and those of them whose
         /// catch-up ended on the round's aggregate hash.
         public var rejoined: [String] = []
@@ -183,6 +187,7 @@ public enum Simulation {
                 roundReport.caughtUp = await catchUp(restarted, round: round, dimension: request.dimension, hash: roundReport.aggregateHash)
                 progress("round \(round): \(restarted.count) crashed peers restarted, \(roundReport.caughtUp.count) caught up on its aggregate")
             }
+            if !request.keepsOutcomes { roundReport.outcomes = [:] }
             roundReport.residentBytes = ResidentMemory.bytes()
             reports.append(roundReport)
         }
