@@ -4,7 +4,7 @@ JOBS ?= 2
 RELEASE_BIN = .build/release/peer
 FIXTURE = ../shared/fixtures/siim/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm
 
-.PHONY: deps build debug test demo bench bench-data venv check-data check-pytorch clean
+.PHONY: deps build debug test demo bench bench-data faults-simulated venv check-data check-pytorch clean
 
 ## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
 deps:
@@ -69,6 +69,11 @@ bench-data: build venv
 	$(RELEASE_BIN) bench data --data $(BENCH_DATA)/decode --fixture $(FIXTURE) --reference $(BENCH_DATA)/reference.json \
 		--curve-full $(BENCH_DATA)/full.json --curve-half $(BENCH_DATA)/half.json \
 		--external-full $(BENCH_DATA)/full-external.json --external-half $(BENCH_DATA)/half-external.json --out benchmarks/results/data.md
+
+## faults-simulated: split liveness views and partitions, 20 seeds each, in peer simulate
+## (benchmarks/results/faults-simulated.md)
+faults-simulated: build
+	tools/faults-simulated.py $(RELEASE_BIN) benchmarks/results/faults-simulated.md .build/faults
 
 ## venv: Python tools for cross-checks (never needed by the product): torch (CPU), numpy
 venv: .venv/bin/python

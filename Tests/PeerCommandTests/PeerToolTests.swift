@@ -91,6 +91,18 @@ import Testing
         #expect(bad.status == 64 && bad.standardError.contains("'--fault' must be split-view:K"))
     }
 
+    /// A long run keeps its memory flat: the resident memory after round 500 is within 10% of
+    /// that after round 50 (a sleeping task kept per wait grew it by half).
+    @Test func fiveHundredRoundsKeepTheResidentMemoryFlat() throws {
+        let result = try PeerProcess.run(["simulate", "--rounds", "500", "--peers", "8", "--dimension", "1000", "--json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [[String: Any]])
+        try #require(reports.count == 500)
+        let early = try #require(reports[49]["residentBytes"] as? Int), late = try #require(reports[499]["residentBytes"] as? Int)
+        #expect(Double(late) <= 1.1 * Double(early), "\(early) bytes after round 50, \(late) after round 500")
+        #expect(reports.allSatisfy { $0["aborted"] as? Bool == false })
+    }
+
     @Test func keygenWritesAPrivateKeyWhosePublicKeyItPrints() throws {
         let path = directory + "/hospital-a.key"
         let result = try PeerProcess.run(["keygen", "--out", path])
