@@ -115,6 +115,24 @@ import Testing
         #expect(others.count == 4 && others.allSatisfy { $0.abortReason == nil && !$0.contributors.contains(faulty) })
     }
 
+    /// A neighbour asking for content nobody has may have 64 requests waiting at a peer; the
+    /// rest are refused, and the round goes on.
+    @Test func pullRequestsForUnknownContentAreBoundedPerNeighbour() async throws {
+        let federation = try ManualFederation(.complete, peers: 5, threshold: 3)
+        let coordinator = federation.coordinator(round: 1)
+        let neighbour = federation.topology.neighbours[coordinator]!.first!
+        let outcomes = await federation.run(round: 1) { id, phase in
+            guard id == coordinator && phase == "share-keys" else { return }
+            for index in 0..<80 {
+                let hash = Blake2b.hash(Array("unknown \(index)".utf8))
+                await federation.peers[coordinator]!.receive(Message.pullRequest(hash: hash).encoded, from: neighbour)
+            }
+        }
+        expectCompleted(outcomes, count: 5)
+        let refused = federation.peers[coordinator]!.refusals.filter { $0.contains("a pull request from \(neighbour) beyond the 64") }
+        #expect(refused.count == 16)
+    }
+
     /// Content served by hash is taken only when this peer asked for that hash, for the round it
     /// asked for, and (a bundle) with its owner's valid signature; nothing else is attributed to
     /// the peer it names.
