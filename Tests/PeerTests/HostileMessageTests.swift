@@ -68,6 +68,9 @@ import Testing
             (.total(.init(round: 1, coordinator: "a", contributors: ["a"], dropped: ["c", "b"], sumHash: hash, signature: signature)), "order"),
             (.roster1(.init(round: 1, coordinator: "a", entries: [entry, entry], bundleHashes: [], signature: signature)), "twice"),
             (.partialSum(.init(round: 1, contributors: ["b", "a"], words: [1])), "order"),
+            // In increasing byte order, yet the same name for Swift (canonically equivalent).
+            (.total(.init(round: 1, coordinator: "a", contributors: ["e\u{301}x", "\u{e9}x"], dropped: [], sumHash: hash, signature: signature)),
+             "twice"),
             (.reveal(.init(round: 1, holder: "a", totalHash: hash, shares: [.init(owner: "b", kind: .selfMask, share: [1, 2]),
                                                                            .init(owner: "b", kind: .maskKey, share: [1, 2])])), "twice"),
         ]

@@ -62,6 +62,21 @@ import Testing
         #expect(weak > 50 && weak < 350) // both kinds of graph were drawn
     }
 
+    /// The regular mask graph a round draws has no cut among all its members, so a round
+    /// without drops always meets the rule; odd member counts lower K by one (K = 3 -> 2: a
+    /// single cycle).
+    @Test func aRoundsMaskGraphHasNoCutAmongAllItsMembers() throws {
+        let federation = FederationID(topologyFileBytes: Array("mask graph test".utf8))
+        for (count, degree) in [(10, 4), (9, 3), (12, 3), (16, 4), (40, 6)] {
+            for round in UInt64(1)...40 {
+                let members = (0..<count).map { "peer-\($0)" }
+                let graph = RoundStructure.maskGraph(members: members, masking: .regular(degree: degree), round: round, federation: federation)
+                #expect(UnmaskingRule.weakness(members, maskGraph: graph) == nil, "\(count) members, regular:\(degree), round \(round)")
+                #expect(graph.values.allSatisfy { $0.count == (count * degree % 2 == 1 ? degree - 1 : degree) })
+            }
+        }
+    }
+
     /// regular:2 masking: the mask graph is a union of cycles, so once one peer drops, the
     /// graph among the contributors has a cut (or falls apart). A peer there would learn the
     /// sum of the peers on one side of it: the round aborts before anything is revealed.

@@ -408,9 +408,12 @@ enum RoundMessage<Word: RingWord>: Sendable {
 
     /// Refuses a list of peers that is not strictly increasing in canonical order (a repeated
     /// name, or names out of order).
+    /// Names that differ in bytes but are canonically equivalent (Swift compares strings that
+    /// way) count as the same name.
     private static func requireCanonical(_ names: [String], _ what: String) throws(WireReader.Malformed) {
-        for (first, second) in zip(names, names.dropFirst()) where !KeyAgreement.precedes(first, second) {
+        for (first, second) in zip(names, names.dropFirst()) where !KeyAgreement.precedes(first, second) || first == second {
             throw WireReader.Malformed(description: first == second ? "\(what) name '\(first)' twice" : "\(what) out of canonical order ('\(first)' before '\(second)')")
         }
+        guard Set(names).count == names.count else { throw WireReader.Malformed(description: "\(what) name a peer twice") }
     }
 }

@@ -41,14 +41,25 @@ enum RoundStructure {
         for id in sorted { hasher.updateField(Array(id.utf8)) }
         let seed = hasher.finalize().prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         var generator = SeededGenerator(seed: seed)
-        let edges = (try? RandomRegularGraph.edges(nodeCount: sorted.count, degree: degree, connected: false, using: &generator)) ?? []
-        var neighbours = Dictionary(uniqueKeysWithValues: sorted.map { ($0, [String]()) })
-        for (a, b) in edges {
-            neighbours[sorted[a]]!.append(sorted[b])
-            neighbours[sorted[b]]!.append(sorted[a])
+        // Drawn again (from the same seeded stream, so every peer draws the same) until no single
+        // member's removal disconnects it: a round without drops then always meets the unmasking
+        // rule (UnmaskingRule). A degree that cannot give that (1) keeps the last draw.
+        var graph: [String: [String]] = [:]
+        for _ in 0..<maskGraphDraws {
+            let edges = (try? RandomRegularGraph.edges(nodeCount: sorted.count, degree: degree, connected: true, using: &generator)) ?? []
+            var neighbours = Dictionary(uniqueKeysWithValues: sorted.map { ($0, [String]()) })
+            for (a, b) in edges {
+                neighbours[sorted[a], default: []].append(sorted[b])
+                neighbours[sorted[b], default: []].append(sorted[a])
+            }
+            graph = neighbours.mapValues { $0.sorted(by: KeyAgreement.precedes) }
+            if UnmaskingRule.weakness(sorted, maskGraph: graph) == nil { break }
         }
-        return neighbours.mapValues { $0.sorted(by: KeyAgreement.precedes) }
+        return graph
     }
+
+    /// How many regular mask graphs a round draws at most to find one without a cut.
+    static var maskGraphDraws: Int { 20 }
 
     /// The aggregation tree: BFS over the topology's links among `members`, from `root`,
     /// visiting neighbours in canonical order. Members the BFS cannot reach have no parent.

@@ -19,7 +19,8 @@ extension SecureAggregationPeer {
         let round = context.round, totalHash = context.totalHash
         let network = network, coordinator = context.coordinator
         do {
-            let message = try await announcement(.outcome, context, phase: "unmask", giveUp: { !network.isLive(coordinator) }) { message in
+            let message = try await announcement(.outcome, context, phase: "unmask", giveUp: { !network.isLive(coordinator) },
+                                                 leavesWhenSuperseded: false) { message in
                 guard case .outcome(let outcome) = message, outcome.round == round, outcome.coordinator == coordinator,
                       outcome.totalHash == totalHash else { return false }
                 return isSigned(outcome)

@@ -221,7 +221,7 @@ extension SecureAggregationPeer {
         // Nothing is bound to a roster yet: when an earlier coordinator's has come too, that one wins.
         if case .roster1(let first) = message, let earlier = superseding(first.coordinator, round: round),
            let better = mailbox.messages(.roster1).first(where: { envelope in
-               if case .roster1(let r) = envelope.message { return r.round == round && r.coordinator == earlier } else { return false }
+               verifyRoster(.roster1, envelope.message, round: round) { $0 == earlier } != nil
            }) {
             message = better.message
         }
@@ -236,7 +236,11 @@ extension SecureAggregationPeer {
         guard roster.entries.count >= threshold else {
             throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))
         }
-        context.roster1 = Dictionary(uniqueKeysWithValues: roster.entries.map { ($0.peer, $0) })
+        guard roster.entries.allSatisfy({ topology.peer($0.peer) != nil }), Set(roster.entries.map(\.peer)).count == roster.entries.count else {
+            refuse("roster1 of round \(round) names a peer twice or one outside the topology")
+            throw Abort(reason: .inconsistent("roster1"))
+        }
+        context.roster1 = Dictionary(roster.entries.map { ($0.peer, $0) }) { first, _ in first }
         context.members = roster.entries.map(\.peer)
         context.maskGraph = RoundStructure.maskGraph(members: context.members, masking: topology.aggregation.masking, round: round,
                                                      federation: topology.federationID)
@@ -502,6 +506,8 @@ extension SecureAggregationPeer {
             }
             return
         }
+        // A root superseded meanwhile sends no Total: its followers leave the round too.
+        try checkNotSuperseded(context)
         // A Total that may not be unmasked still goes out, so that every peer stops at once
         // (nobody reveals anything for it).
         let dropped = context.survivors.filter { !contributors.contains($0) }
@@ -566,8 +572,10 @@ extension SecureAggregationPeer {
         }
         context.total = total
         context.totalHash = totalHash
+        // From here on a peer finishes the round even if an earlier coordinator's roster comes:
+        // the Total meets the quorum, which that coordinator's followers then cannot, and the
+        // shares revealed for it are bound to this coordinator's roster alone.
         if let refusal = unmaskingRefusal(total.contributors, context) { throw Abort(reason: refusal) }
-        try checkNotSuperseded(context)
 
         // Reveal: b-shares of contributors, mask-key shares of the dropped, never both.
         let contributors = Set(total.contributors)

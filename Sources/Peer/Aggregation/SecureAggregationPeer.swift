@@ -110,7 +110,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     func refuse(_ reason: String) {
         state.withLock { state in
             state.refusals.append(reason)
-            if state.refusals.count > 2 * Self.keptRefusals { state.refusals.removeFirst(state.refusals.count - Self.keptRefusals) }
+            if state.refusals.count > Self.keptRefusals { state.refusals.removeFirst(state.refusals.count - Self.keptRefusals) }
         }
         log("refused: \(reason)")
     }
@@ -190,7 +190,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 refuse("pulled content from \(from) that does not decode")
                 return
             }
-            guard askedRound.map({ $0 == round }) ?? (round >= current && round <= current + 1) else {
+            // Passed on for a neighbour: content of any round this peer keeps content of.
+            guard askedRound.map({ $0 == round }) ?? (round + 1 >= current && round <= current + 1) else {
                 refuse("pulled content of round \(round) from \(from), not the round asked for")
                 return
             }

@@ -38,7 +38,7 @@ enum UnmaskingRule {
     /// exhaust the stack.
     static func weakness(_ members: [String], maskGraph: [String: [String]]) -> Weakness? {
         guard members.count >= 3 else { return nil }
-        let index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1, $0) })
+        let index = Dictionary(members.enumerated().map { ($1, $0) }) { first, _ in first }
         let adjacency = members.map { (maskGraph[$0] ?? []).compactMap { index[$0] } }
         var discovered = [Int](repeating: -1, count: members.count), low = discovered
         var time = 0, rootChildren = 0
