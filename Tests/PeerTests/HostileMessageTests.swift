@@ -136,6 +136,25 @@ import Testing
         #expect(refused.count == 16)
     }
 
+    /// A neighbour pushing masked sums nobody asked for gets 2 per round kept; the rest are
+    /// refused, so that the content a round keeps stays bounded, and its own bundle still counts.
+    @Test func pushedContentIsBoundedPerSenderAndRound() async throws {
+        let federation = try ManualFederation(.complete, peers: 5, threshold: 3)
+        let coordinator = federation.coordinator(round: 1)
+        let target = federation.topology.peers.map(\.id).first { $0 != coordinator }!
+        let sender = federation.topology.peers.map(\.id).first { $0 != coordinator && $0 != target }!
+        let outcomes = await federation.run(round: 1) { id, phase in
+            guard id == target && phase == "advertise" else { return }
+            for index in 0..<10 {
+                await federation.peers[target]!.receive(Message.sum(round: 1, words: [UInt32(index)]).encoded, from: sender)
+            }
+        }
+        expectCompleted(outcomes, count: 5)
+        let refused = federation.peers[target]!.refusals.filter { $0.contains("from \(sender) beyond the 2 of a kind a peer may push per round") }
+        #expect(refused.count == 8 && refused.allSatisfy { $0.hasPrefix("a sum or aggregate") })
+        #expect(outcomes[target]!.phaseTimes.allSatisfy { $0.seconds < 5 })
+    }
+
     /// Content served by hash is taken only when this peer asked for that hash, for the round it
     /// asked for, and (a bundle) with its owner's valid signature; nothing else is attributed to
     /// the peer it names.

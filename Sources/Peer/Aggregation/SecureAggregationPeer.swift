@@ -40,6 +40,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var forwardedPulls: Set<[UInt8]> = []
         /// Hashes this peer asked for itself, with the round of the content asked for.
         var ownPulls: [[UInt8]: UInt64] = [:]
+        /// Content messages each peer pushed per round (`pushedPerSender`).
+        var pushed: [UInt64: [String: [UInt8: Int]]] = [:]
         /// The Total accepted per round (its hash); others are refused.
         var acceptedTotals: [UInt64: [UInt8]] = [:]
         /// What this peer revealed per round: owner -> kind. Never both kinds for one owner.
@@ -67,6 +69,22 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var earliestRoster: [UInt64: String] = [:]
         /// Messages refused, for tests and logs (the most recent `keptRefusals`).
         var refusals: [String] = []
+    }
+
+    /// Content messages of one kind (a bundle, the sum, the aggregate) one peer may push to this
+    /// one per round before they are refused: an honest peer sends one of each at most, so that
+    /// a round's kept content stays bounded.
+    static var pushedPerSender: Int { 2 }
+
+    /// Counts a content message of `kind` that `sender` pushed for `round`; false beyond
+    /// `pushedPerSender`.
+    private func admitPushed(_ kind: UInt8, from sender: String, round: UInt64) -> Bool {
+        state.withLock { state in
+            let count = state.pushed[round]?[sender]?[kind] ?? 0
+            guard count < Self.pushedPerSender else { return false }
+            state.pushed[round, default: [:]][sender, default: [:]][kind] = count + 1
+            return true
+        }
     }
 
     /// Pull requests for missing content a neighbour may have waiting here at once.
@@ -233,10 +251,18 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         case .roster1(let roster):
             noteRoster(roster)
         case .sum(let round, _), .aggregate(let round, _):
+            guard admitPushed(bytes[0], from: from, round: round) else {
+                refuse("a sum or aggregate of round \(round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round")
+                return
+            }
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
             guard bundle.owner == from else {
                 refuse("a bundle of \(bundle.owner) broadcast by \(from)")
+                return
+            }
+            guard admitPushed(bytes[0], from: from, round: bundle.round) else {
+                refuse("a bundle of round \(bundle.round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round")
                 return
             }
             await store(content: bytes, round: bundle.round)
@@ -379,6 +405,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             state.revealed = state.revealed.filter { $0.key + 1 >= round }
             state.catchingUp = state.catchingUp.filter { $0 + Self.catchUpWindow >= round }
             state.earliestRoster = state.earliestRoster.filter { $0.key >= round }
+            state.pushed = state.pushed.filter { $0.key + 1 >= round }
             state.pendingPulls = [:]
             state.forwardedPulls = []
             state.ownPulls = [:]
@@ -432,6 +459,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             rounds.formUnion(state.records.keys)
             rounds.formUnion(state.sentUp.keys)
             rounds.formUnion(state.earliestRoster.keys)
+            rounds.formUnion(state.pushed.keys)
             return rounds
         }
         return (rounds, mailbox.rounds())
