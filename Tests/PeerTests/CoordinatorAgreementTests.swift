@@ -61,6 +61,24 @@ import Testing
         #expect(federation.logs.lines.contains { $0.hasPrefix("[\(blind)]") && $0.contains("following \(order[0])") })
     }
 
+    /// The first candidate has crashed, but only the second sees it (as on the real transport,
+    /// where a peer that is not a neighbour has no view of a crash): the second runs the round,
+    /// and after half a phase without the first's roster the others follow it, so the round
+    /// completes instead of aborting for want of a quorum.
+    @Test func anUnseenCrashOfTheFirstCandidateStillLetsTheRoundComplete() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3, timeout: .seconds(4))
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        federation.network.crash(order[0])
+        federation.network.keepSeeingAlive(order[0], from: order.dropFirst(2))
+        let start = ContinuousClock.now
+        let outcomes = await federation.run(round: 1)
+        #expect(outcomes.count == 5)
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[1] && $0.contributors.count == 5 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
+        #expect(Set(outcomes.values.map(\.aggregateHash)).count == 1)
+        #expect(ContinuousClock.now - start < .seconds(7)) // half a phase, not the two phases of a silent coordinator
+    }
+
     /// 8 peers cut 5 + 3 as the first round's tree sum begins, with regular:4 masking and its
     /// default threshold of 3: the minority could reach the threshold on its own, but a round
     /// needs a strict majority of the federation, so only the majority part completes rounds.

@@ -16,6 +16,8 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         var observer: (@Sendable (_ from: String, _ to: String?, _ bytes: [UInt8]) -> Void)?
         /// Peers each viewer sees as down though they are not (messages still flow).
         var hidden: [String: Set<String>] = [:]
+        /// Crashed peers each viewer still sees as alive (it has no view of them).
+        var ghosts: [String: Set<String>] = [:]
         /// While partitioned: the part each peer is in. No message crosses between parts.
         var part: [String: Int] = [:]
 
@@ -63,7 +65,8 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
     /// Whether `viewer` sees `id` as alive: not crashed, not hidden from it, in its part.
     public func isLive(_ id: String, seenBy viewer: String) -> Bool {
         state.withLock { state in
-            !state.dead.contains(id) && state.hidden[viewer]?.contains(id) != true && state.connected(viewer, id)
+            if state.ghosts[viewer]?.contains(id) == true { return true }
+            return !state.dead.contains(id) && state.hidden[viewer]?.contains(id) != true && state.connected(viewer, id)
         }
     }
 
@@ -75,9 +78,19 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         }
     }
 
+    /// Makes `peer`, crashed or not, look alive to each of `viewers`: on the real transport a
+    /// peer that is not a neighbour has no view of a crash and counts the crashed peer as alive.
+    public func keepSeeingAlive(_ peer: String, from viewers: some Sequence<String>) {
+        state.withLock { state in
+            for viewer in viewers { state.ghosts[viewer, default: []].insert(peer) }
+        }
+    }
+
     /// Ends the split view of `viewer`: it sees every peer as it is again.
     public func restoreView(of viewer: String) {
-        let peer = state.withLock { state in state.hidden.removeValue(forKey: viewer) == nil ? nil : state.peers[viewer] }
+        let peer = state.withLock { state in
+            state.hidden.removeValue(forKey: viewer) == nil && state.ghosts.removeValue(forKey: viewer) == nil ? nil : state.peers[viewer]
+        }
         peer?.livenessChanged()
     }
 

@@ -128,11 +128,13 @@ extension SecureAggregationPeer {
     /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that,
     /// or until `giveUp` says there is no point any more.
     /// A peer that learns, while waiting, of an earlier coordinator's Roster1 leaves the round.
-    func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String, giveUp: @escaping () -> Bool = { false },
-                      leavesWhenSuperseded: Bool = true, verify: (Message) -> Bool) async throws -> Message {
+    /// - Parameter until: when to stop waiting (default: twice the phase timeout from now).
+    func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String, until: ContinuousClock.Instant? = nil,
+                      giveUp: @escaping () -> Bool = { false }, leavesWhenSuperseded: Bool = true,
+                      verify: (Message) -> Bool) async throws -> Message {
         var found: Message?
         let round = context.round, coordinator = context.coordinator
-        await collect(kind, round: round, until: .now + configuration.phaseTimeout * 2, { envelope in
+        await collect(kind, round: round, until: until ?? .now + configuration.phaseTimeout * 2, { envelope in
             guard found == nil else { return }
             if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(round) with a bad signature or from the wrong coordinator") }
         }, done: { found != nil || giveUp() || (leavesWhenSuperseded && superseding(coordinator, round: round) != nil) })
@@ -212,11 +214,21 @@ extension SecureAggregationPeer {
             await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
         }
         // The first validly signed Roster1 of this peer's choice or of a coordinator earlier in
-        // the order (one this peer could not see at the start of the round) is followed.
+        // the order (one this peer could not see at the start of the round) is followed. After
+        // half a phase without one, its choice may be gone unseen (a peer that is not a neighbour
+        // looks alive): a later coordinator's roster, sent by a peer that sees it gone, is
+        // followed too, the earliest of those there.
         let choice = context.coordinator
-        let accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
-        var message = try await announcement(.roster1, context, phase: "advertise", leavesWhenSuperseded: false) {
-            verifyRoster(.roster1, $0, round: round, accept: accept) != nil
+        var accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
+        var message: Message
+        do {
+            message = try await announcement(.roster1, context, phase: "advertise", until: .now + configuration.phaseTimeout / 2,
+                                             leavesWhenSuperseded: false) { verifyRoster(.roster1, $0, round: round, accept: accept) != nil }
+        } catch let abort as Abort where abort.reason == .coordinatorSilent(phase: "advertise") {
+            log("round \(round): no roster from \(choice) or an earlier coordinator in half a phase; a later one's is taken too")
+            accept = { _ in true }
+            message = try await announcement(.roster1, context, phase: "advertise", until: .now + configuration.phaseTimeout * 3 / 2,
+                                             leavesWhenSuperseded: false) { verifyRoster(.roster1, $0, round: round, accept: accept) != nil }
         }
         // Nothing is bound to a roster yet: when an earlier coordinator's has come too, that one wins.
         if case .roster1(let first) = message, let earlier = superseding(first.coordinator, round: round),
