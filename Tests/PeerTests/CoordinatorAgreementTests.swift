@@ -35,7 +35,7 @@ import Testing
         #expect(federation.messages.contains { entry in
             if case .roster1(let roster) = entry.message { return roster.coordinator == second } else { return false }
         })
-        #expect(ownersWithBothSharesRevealed(federation.peers.values, round: 1).isEmpty)
+        #expect(Simulation.ownersWithBothSharesRevealed(federation.peers.values, round: 1).isEmpty)
         let completed = outcomes.values.filter { $0.abortReason == nil }
         #expect(Set(completed.map(\.peer)) == Set(federation.topology.peers.map(\.id)).subtracting(blind))
         #expect(completed.allSatisfy { $0.coordinator == first && Set($0.contributors) == Set(completed.map(\.peer)) })

@@ -159,10 +159,3 @@ final class TrafficRecorder: Sendable {
         }
     }
 }
-
-/// Owners for which both kinds of share were revealed, by any peers of `federation` in `round`.
-func ownersWithBothSharesRevealed(_ peers: some Collection<SecureAggregationPeer<UInt32>>, round: UInt64) -> [String] {
-    var kinds: [String: Set<UInt8>] = [:]
-    for peer in peers { for (owner, kind) in peer.revealedKinds(round: round) { kinds[owner, default: []].insert(kind) } }
-    return kinds.filter { $0.value.count > 1 }.keys.sorted()
-}

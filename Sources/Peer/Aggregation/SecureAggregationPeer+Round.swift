@@ -127,7 +127,8 @@ extension SecureAggregationPeer {
     /// Waits for the coordinator's signed announcement of `kind` (roster, total or outcome).
     /// The coordinator may itself wait a whole phase timeout before announcing, so peers wait twice that,
     /// or until `giveUp` says there is no point any more.
-    /// A peer that learns, while waiting, of an earlier coordinator's Roster1 leaves the round.
+    /// With `leavesWhenSuperseded`, a peer that learns while waiting of an earlier coordinator's
+    /// Roster1 leaves the round.
     /// - Parameter until: when to stop waiting (default: twice the phase timeout from now).
     func announcement(_ kind: Message.Kind, _ context: RoundContext, phase: String, until: ContinuousClock.Instant? = nil,
                       giveUp: @escaping () -> Bool = { false }, leavesWhenSuperseded: Bool = true,
@@ -136,7 +137,7 @@ extension SecureAggregationPeer {
         let round = context.round, coordinator = context.coordinator
         await collect(kind, round: round, until: until ?? .now + configuration.phaseTimeout * 2, { envelope in
             guard found == nil else { return }
-            if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(round) with a bad signature or from the wrong coordinator") }
+            if verify(envelope.message) { found = envelope.message } else { refuse("\(kind) for round \(round) with a bad signature or from a coordinator this peer does not follow (yet)") }
         }, done: { found != nil || giveUp() || (leavesWhenSuperseded && superseding(coordinator, round: round) != nil) })
         if isStopped { throw Abort(reason: .stopped) }
         if leavesWhenSuperseded { try checkNotSuperseded(context) }
@@ -239,7 +240,7 @@ extension SecureAggregationPeer {
         }
         guard let roster = verifyRoster(.roster1, message, round: round, accept: accept) else { throw Abort(reason: .inconsistent("roster1")) }
         if roster.coordinator != choice {
-            log("round \(round): following \(roster.coordinator), whose roster came and who comes before \(choice) in the order")
+            log("round \(round): following \(roster.coordinator), whose roster came, instead of \(choice)")
             context.coordinator = roster.coordinator
             follow(coordinator: roster.coordinator)
         }
@@ -248,8 +249,9 @@ extension SecureAggregationPeer {
         guard roster.entries.count >= threshold else {
             throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))
         }
-        guard roster.entries.allSatisfy({ topology.peer($0.peer) != nil }), Set(roster.entries.map(\.peer)).count == roster.entries.count else {
-            refuse("roster1 of round \(round) names a peer twice or one outside the topology")
+        // Decoding refused repeated names already.
+        guard roster.entries.allSatisfy({ topology.peer($0.peer) != nil }) else {
+            refuse("roster1 of round \(round) names a peer outside the topology")
             throw Abort(reason: .inconsistent("roster1"))
         }
         context.roster1 = Dictionary(roster.entries.map { ($0.peer, $0) }) { first, _ in first }

@@ -224,7 +224,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             case .sum, .aggregate: origin = from
             default: refuse("a pulled message that is not a bundle, the sum or the aggregate, from \(from)"); return
             }
-            await store(content: content, round: round) // so that this peer can serve it in turn
+            await store(content: content, round: round, hash: hash) // so that this peer can serve it in turn
             mailbox.post(.init(from: origin, message: inner, bytes: content))
             return
         case .partialSum(let partial):
@@ -376,9 +376,10 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         }
     }
 
-    /// Keeps `bytes` to serve pulls by their BLAKE2b-256 hash, and answers pulls waiting for it.
-    func store(content bytes: [UInt8], round: UInt64) async {
-        let hash = Blake2b.hash(bytes)
+    /// Keeps `bytes` to serve pulls by their BLAKE2b-256 hash (`hash`, when the caller has it
+    /// already), and answers pulls waiting for it.
+    func store(content bytes: [UInt8], round: UInt64, hash known: [UInt8]? = nil) async {
+        let hash = known ?? Blake2b.hash(bytes)
         let waiting = state.withLock { state in
             state.content[round, default: [:]][hash] = bytes
             return state.pendingPulls.removeValue(forKey: hash) ?? []
@@ -403,7 +404,6 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             state.ownPiece = state.ownPiece.filter { $0.key >= round }
             state.acceptedTotals = state.acceptedTotals.filter { $0.key + 1 >= round }
             state.revealed = state.revealed.filter { $0.key + 1 >= round }
-            state.catchingUp = state.catchingUp.filter { $0 + Self.catchUpWindow >= round }
             state.earliestRoster = state.earliestRoster.filter { $0.key >= round }
             state.pushed = state.pushed.filter { $0.key + 1 >= round }
             state.pendingPulls = [:]
@@ -411,9 +411,6 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             state.ownPulls = [:]
         }
     }
-
-    /// How many rounds back a peer may still be catching up on.
-    static var catchUpWindow: UInt64 { 16 }
 
     /// Keeps `roster` as the round's earliest Roster1 if its coordinator comes before every
     /// other seen so far and it is validly signed, and wakes the waiting phases so that a peer

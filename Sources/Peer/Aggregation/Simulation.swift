@@ -205,16 +205,22 @@ public enum Simulation {
         }
     }
 
+    /// Owners for which both kinds of share were revealed in `round`, by any of `peers`.
+    static func ownersWithBothSharesRevealed<Word: RingWord>(_ peers: some Collection<SecureAggregationPeer<Word>>,
+                                                             round: UInt64) -> [String] {
+        var kinds: [String: Set<UInt8>] = [:]
+        for peer in peers {
+            for (owner, kind) in peer.revealedKinds(round: round) { kinds[owner, default: []].insert(kind) }
+        }
+        return kinds.filter { $0.value.count > 1 }.keys.sorted(by: KeyAgreement.precedes)
+    }
+
     private static func report<Word: RingWord>(round: UInt64, coordinator: String, outcomes: [String: RoundOutcome], crashed: [String],
                                                data: [String: (input: [Float], weight: Double)], peers: [SecureAggregationPeer<Word>],
                                                bytesBefore: [String: Int], bytesAfter: [String: Int], wall: Double) -> RoundReport {
         let completed = outcomes.values.filter { $0.abortReason == nil }
         let reference = completed.first
         let agree = completed.allSatisfy { $0.sumBytes == reference?.sumBytes && $0.aggregateHash == reference?.aggregateHash }
-        var revealedKinds: [String: Set<UInt8>] = [:]
-        for peer in peers {
-            for (owner, kind) in peer.revealedKinds(round: round) { revealedKinds[owner, default: []].insert(kind) }
-        }
         var maximumError = 0.0, bound = 0.0
         if let reference, let average = reference.average {
             let codec = peers[0].codec
@@ -248,7 +254,7 @@ public enum Simulation {
                            aggregateHash: reference?.aggregateHash, sharedUnmasking: reference?.sharedUnmasking ?? false,
                            maximumError: maximumError, errorBound: bound, outcomes: outcomes,
                            distinctAggregateHashes: Set(completed.compactMap(\.aggregateHash)).count,
-                           ownersWithBothSharesRevealed: revealedKinds.values.filter { $0.count > 1 }.count,
+                           ownersWithBothSharesRevealed: ownersWithBothSharesRevealed(peers, round: round).count,
                            coordinatorsFollowed: Set(outcomes.values.map(\.coordinator)).sorted(by: KeyAgreement.precedes))
     }
 }
