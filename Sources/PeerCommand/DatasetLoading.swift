@@ -29,13 +29,12 @@ struct DatasetLoading {
         }
     }
 
-    /// The metrics of `scores` as JSON: at 0.5 and at `threshold`.
-    static func report(scores: [Float], labels: [Float], threshold: Float) -> [String: Any] {
-        let atHalf = BinaryMetrics(scores: scores, labels: labels)
-        let atThreshold = BinaryMetrics(scores: scores, labels: labels, threshold: threshold)
+    /// The figures of `evaluation` as JSON: at 0.5 and at its threshold.
+    static func report(_ evaluation: Evaluation) -> [String: Any] {
+        let atThreshold = evaluation.atThreshold
         return [
-            "images": labels.count, "positives": labels.count { $0 > 0.5 },
-            "auc": atHalf.areaUnderROC ?? NSNull(), "f1At05": atHalf.f1, "threshold": Double(threshold),
+            "images": evaluation.images, "positives": evaluation.positives, "loss": evaluation.loss,
+            "auc": evaluation.auc ?? NSNull(), "f1At05": evaluation.atHalf.f1, "threshold": Double(evaluation.threshold),
             "f1": atThreshold.f1, "precision": atThreshold.precision, "recall": atThreshold.recall, "accuracy": atThreshold.accuracy,
             "confusion": ["truePositives": atThreshold.truePositives, "falsePositives": atThreshold.falsePositives,
                           "trueNegatives": atThreshold.trueNegatives, "falseNegatives": atThreshold.falseNegatives],

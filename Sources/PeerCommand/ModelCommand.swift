@@ -140,11 +140,12 @@ enum ModelCommand {
         var threshold = note?.threshold
         if threshold == nil {
             let validation = try DatasetLoading.load(data.split.validation, size: size, name: "validation", console: console)
-            threshold = BinaryMetrics.bestThreshold(scores: Scoring.probabilities(of: model, on: validation), labels: validation.labels)
+            threshold = Evaluation(logits: Scoring.logits(of: model, on: validation), labels: validation.labels, loss: FocalLoss()).threshold
         }
         let items = part == "test" ? data.split.test : part == "validation" ? data.split.validation : data.dataset.items
         let library = try DatasetLoading.load(items, size: size, name: part, console: console)
-        var report = DatasetLoading.report(scores: Scoring.probabilities(of: model, on: library), labels: library.labels, threshold: threshold!)
+        var report = DatasetLoading.report(Evaluation(logits: Scoring.logits(of: model, on: library), labels: library.labels, loss: FocalLoss(),
+                                                      threshold: threshold!))
         report["part"] = part
         report["model"] = kind.rawValue
         report["imageSize"] = size

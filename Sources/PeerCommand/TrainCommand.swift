@@ -56,7 +56,9 @@ enum TrainCommand {
         let json = try arguments.flag("--json")
         try arguments.finish()
         guard let kind = ModelKind(rawValue: modelName) else { throw arguments.usage("unknown --model '\(modelName)'; expected \(ModelKind.choices)") }
-        guard optimizerName == "sgd" || optimizerName == "adam" else { throw arguments.usage("unknown --optimizer '\(optimizerName)'; expected sgd or adam") }
+        guard let optimizer = TrainingRecipe.OptimizerKind(rawValue: optimizerName) else {
+            throw arguments.usage("unknown --optimizer '\(optimizerName)'; expected \(TrainingRecipe.OptimizerKind.choices)")
+        }
 
         BLAS.setThreadCount(threads)
         let started = ContinuousClock.now
@@ -66,41 +68,40 @@ enum TrainCommand {
         let training = try DatasetLoading.load(trainItems, size: size, name: "training", console: console)
         let validation = try DatasetLoading.load(data.split.validation, size: size, name: "validation", console: console)
 
+        var recipe = TrainingRecipe(model: kind, imageSize: size, batchSize: batchSize, optimizer: optimizer, learningRate: learningRate,
+                                    totalEpochs: epochs, seed: seed)
+        recipe.alpha = alpha
+        recipe.balanced = balanced
+        recipe.augment = !noAugment
         var generator = SeededGenerator(seed: seed)
-        let model = kind.make(using: &generator)
-        let optimizer: any Optimizer = optimizerName == "adam" ? Adam(learningRate: Float(learningRate), weightDecay: 1e-4)
-            : SGD(learningRate: Float(learningRate), momentum: 0.9, weightDecay: 1e-4, nesterov: true)
-        let trainer = Trainer(model: model, optimizer: optimizer, loss: FocalLoss(gamma: 2, alpha: alpha), schedule: .cosine(totalEpochs: epochs, minimum: 0))
-        let batches = TrainingBatches(library: training, batchSize: batchSize, seed: seed, balanced: balanced,
-                                      augmentation: noAugment ? nil : Augmentation())
-        let stepsPerEpoch = (training.images.count + batchSize - 1) / batchSize
+        let session = TrainingSession(recipe: recipe, model: kind.make(using: &generator))
+        let stepsPerEpoch = session.batchesPerEpoch(of: training)
         let meter = ProgressMeter(total: epochs * stepsPerEpoch, unit: "steps", console: console)
         var best: (auc: Double, epoch: Int, threshold: Float)?
         var history: [[String: Any]] = []
         for epoch in 0..<epochs {
-            let summary = trainer.train(epochs: 1, firstEpoch: epoch, source: batches) { progress in
+            let summary = session.train(epochs: 1, firstEpoch: epoch, on: training) { progress in
                 meter.report(epoch * stepsPerEpoch + progress.batch + 1,
                              detail: String(format: "epoch %d/%d  loss %.4f  %.1f img/s", epoch + 1, epochs, progress.loss, progress.imagesPerSecond))
             }
-            let scores = Scoring.probabilities(of: model, on: validation)
-            let threshold = BinaryMetrics.bestThreshold(scores: scores, labels: validation.labels)
-            var report = DatasetLoading.report(scores: scores, labels: validation.labels, threshold: threshold)
+            let evaluation = session.evaluate(on: validation)
+            var report = DatasetLoading.report(evaluation)
             report["epoch"] = epoch + 1
             report["trainingLoss"] = summary.meanLoss
             history.append(report)
             meter.finish()
             console.diagnostic("epoch \(epoch + 1)/\(epochs): loss \(String(format: "%.4f", summary.meanLoss)); validation \(DatasetLoading.summary(report))\n")
-            let auc = report["auc"] as? Double ?? 0
+            let auc = evaluation.auc ?? 0
             if best == nil || auc > best!.auc {
-                best = (auc, epoch + 1, threshold)
-                try SafetensorsWriter.write(model.stateDict, to: out)
-                try CheckpointNote(model: kind, imageSize: size, threshold: threshold, epoch: epoch + 1).write(besides: out)
+                best = (auc, epoch + 1, evaluation.threshold)
+                try SafetensorsWriter.write(session.model.stateDict, to: out)
+                try CheckpointNote(model: kind, imageSize: size, threshold: evaluation.threshold, epoch: epoch + 1).write(besides: out)
             }
         }
         guard let best else { throw CommandFailure("no epoch finished") }
-        try StateDictLoading.load(try SafetensorsReader.read(contentsOf: out), into: model)
+        try StateDictLoading.load(try SafetensorsReader.read(contentsOf: out), into: session.model)
         let test = try DatasetLoading.load(data.split.test, size: size, name: "test", console: console)
-        let testReport = DatasetLoading.report(scores: Scoring.probabilities(of: model, on: test), labels: test.labels, threshold: best.threshold)
+        let testReport = DatasetLoading.report(session.evaluate(on: test, threshold: best.threshold))
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         if json {
             console.json(["model": kind.rawValue, "imageSize": size, "epochs": epochs, "bestEpoch": best.epoch, "checkpoint": out,

@@ -43,19 +43,36 @@ import Testing
     }
 }
 
-@Suite struct ParameterVectorTests {
-    @Test func flattenAndLoadRoundTripInStateDictOrder() {
+@Suite struct ModelStateTests {
+    @Test func theVectorRoundTripsInStateDictOrder() throws {
         var generator = SeededGenerator(seed: 8)
         let model = ResNet(classCount: 1, depth: .resNet18, inputChannels: 1, using: &generator)
         // Parameters plus two running statistics per batch norm channel.
         let channels = model.batchNorms.reduce(0) { $0 + $1.channels }
-        #expect(ParameterVector.count(model) == 11_170_753 + 2 * channels)
-        var vector = ParameterVector.flatten(model)
+        let state = ModelState(model)
+        #expect(state.vectorCount == 11_170_753 + 2 * channels)
+        var vector = state.vector
         #expect(Array(vector.prefix(3)) == Array(model.parameters[0].value.values.prefix(3)))
         for i in vector.indices { vector[i] = Float(i % 1000) / 1000 }
-        ParameterVector.load(vector, into: model)
-        #expect(ParameterVector.flatten(model) == vector)
+        try state.replacingVector(vector).load(into: model)
+        #expect(ModelState(model).vector == vector)
         // bn1's running mean comes right after conv1 (3136 values), bn1.weight and bn1.bias (64 each).
         #expect(model.batchNorms[0].runningMean.values.first == Float((3136 + 128) % 1000) / 1000)
+    }
+
+    @Test func addingADeltaKeepsTheIntegersAndTheBytesDecodeBack() throws {
+        var generator = SeededGenerator(seed: 9)
+        let model = SmallCNN(inputChannels: 1, classCount: 1, using: &generator)
+        model.batchNorms[0].batchesTracked = 7
+        let state = ModelState(model)
+        let delta = (0..<state.vectorCount).map { Float($0 % 5) - 2 }
+        let next = state.adding(delta)
+        let exact = zip(state.vector, delta).map { $0 + $1 }
+        #expect(next.vector == exact, "each value is the old one plus its delta, in float32")
+        let decoded = try ModelState(safetensors: next.safetensors)
+        #expect(decoded.safetensors == next.safetensors)
+        try decoded.load(into: model)
+        #expect(model.batchNorms[0].batchesTracked == 7)
+        #expect(ModelState(model).vector == next.vector)
     }
 }

@@ -70,9 +70,10 @@ import Testing
         #expect(fault(good, round: 2)?.contains("Total") == true)
         // An Outcome for another Total: the coordinator's valid signature over a different Total hash.
         let otherHash = [UInt8](repeating: 9, count: 32)
-        let outcomeBody = Message.outcomeBody(round: 1, coordinator: outcome.coordinator, totalHash: otherHash, aggregateHash: outcome.aggregateHash)
+        let outcomeBody = Message.outcomeBody(round: 1, coordinator: outcome.coordinator, totalHash: otherHash, aggregateHash: outcome.aggregateHash,
+                                              base: outcome.base, model: outcome.model)
         let misplaced = Message.Outcome(round: 1, coordinator: outcome.coordinator, totalHash: otherHash, aggregateHash: outcome.aggregateHash,
-                                        signature: federation.identities[outcome.coordinator]!.signature(
+                                        base: outcome.base, model: outcome.model, signature: federation.identities[outcome.coordinator]!.signature(
                                             for: Message.outcomeContext + federation.topology.federationID.bytes + outcomeBody))
         #expect(fault(.init(total: total, outcome: misplaced, words: good.words))?.contains("Outcome") == true)
     }

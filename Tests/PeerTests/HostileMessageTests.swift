@@ -22,9 +22,9 @@ import Testing
         let coordinator = federation.coordinator(round: 1)
         let victim = federation.topology.peers.map(\.id).first { $0 != coordinator }!
         let weak = try X25519PublicKey(rawRepresentation: [UInt8](repeating: 0, count: 32)), maskKey = X25519KeyPair().publicKey
-        let body = Message.advertiseBody(round: 1, peer: victim, shareKey: weak, maskKey: maskKey)
+        let body = Message.advertiseBody(round: 1, peer: victim, shareKey: weak, maskKey: maskKey, base: ModelLink.none.base)
         let signature = federation.identities[victim]!.signature(for: Message.advertiseContext + federation.topology.federationID.bytes + body)
-        let hostile = Message.advertise(.init(round: 1, peer: victim, shareKey: weak, maskKey: maskKey, signature: signature))
+        let hostile = Message.advertise(.init(round: 1, peer: victim, shareKey: weak, maskKey: maskKey, base: ModelLink.none.base, signature: signature))
         let outcomes = await federation.run(round: 1) { peer, phase in
             // Before the victim's own advertisement leaves it.
             if peer == victim && phase == "advertise" {
@@ -62,7 +62,7 @@ import Testing
     @Test func repeatedOrUnorderedNamesDoNotDecode() throws {
         let hash = [UInt8](repeating: 1, count: 32), signature = [UInt8](repeating: 2, count: 64)
         let keys = X25519KeyPair().publicKey
-        let entry = Message.Advertise(round: 1, peer: "a", shareKey: keys, maskKey: keys, signature: signature)
+        let entry = Message.Advertise(round: 1, peer: "a", shareKey: keys, maskKey: keys, base: hash, signature: signature)
         let hostile: [(Message, String)] = [
             (.total(.init(round: 1, coordinator: "a", contributors: ["a", "b", "b"], dropped: [], sumHash: hash, signature: signature)), "twice"),
             (.total(.init(round: 1, coordinator: "a", contributors: ["a"], dropped: ["c", "b"], sumHash: hash, signature: signature)), "order"),

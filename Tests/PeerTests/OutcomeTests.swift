@@ -39,11 +39,12 @@ import Testing
             guard peer == coordinator && phase == "unmask",
                   let total = federation.messages.first(where: { if case .total = $0.message { true } else { false } }) else { return }
             let totalHash = Blake2b.hash(total.bytes), wrong = [UInt8](repeating: 1, count: 32)
-            let body = RoundMessage<UInt32>.outcomeBody(round: 1, coordinator: coordinator, totalHash: totalHash, aggregateHash: wrong)
+            let body = RoundMessage<UInt32>.outcomeBody(round: 1, coordinator: coordinator, totalHash: totalHash, aggregateHash: wrong,
+                                                        base: ModelLink.none.base, model: ModelLink.none.base)
             let signature = federation.identities[coordinator]!.signature(for: RoundMessage<UInt32>.outcomeContext
                                                                           + federation.topology.federationID.bytes + body)
             let forged = RoundMessage<UInt32>.outcome(.init(round: 1, coordinator: coordinator, totalHash: totalHash, aggregateHash: wrong,
-                                                            signature: signature))
+                                                            base: ModelLink.none.base, model: ModelLink.none.base, signature: signature))
             await federation.peers[victim]!.receive(forged.encoded, from: coordinator)
         }
         #expect(outcomes[victim]?.abortReason == .inconsistent("aggregate"))

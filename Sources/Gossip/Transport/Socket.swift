@@ -114,6 +114,24 @@ final class Socket: Sendable {
         return buffer
     }
 
+    /// Reads what is there, up to `maximum` bytes, waiting until something is.
+    /// - Throws: `TransportError.closed` at end of file.
+    func read(upTo maximum: Int) async throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            let outcome = try whileOpen {
+                try buffer.withUnsafeMutableBytes { bytes throws(TransportError) in
+                    try SystemCall.run("read") { Glibc.read(descriptor, bytes.baseAddress!, maximum) }
+                }
+            }
+            switch outcome {
+            case .done(0): throw TransportError.closed
+            case .done(let n): return Array(buffer[..<n])
+            case .wouldBlock: try await loop.wait(for: descriptor, .read)
+            }
+        }
+    }
+
     /// Writes all of `bytes`.
     func write(_ bytes: [UInt8]) async throws {
         var written = 0

@@ -8,7 +8,8 @@ public final class Adam {
     public let beta2: Float
     public let epsilon: Float
     public let weightDecay: Float
-    private var moments: [ObjectIdentifier: (first: [Float], second: [Float])] = [:]
+    /// First and second moments of each parameter by name.
+    private var moments: [String: (first: [Float], second: [Float])] = [:]
     private var steps = 0
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
@@ -26,7 +27,7 @@ public final class Adam {
         steps += 1
         let correction1 = 1 - pow(beta1, Float(steps)), correction2 = 1 - pow(beta2, Float(steps))
         for parameter in parameters {
-            let key = ObjectIdentifier(parameter)
+            let key = parameter.name
             var (first, second) = moments[key] ?? ([Float](repeating: 0, count: parameter.value.count),
                                                    [Float](repeating: 0, count: parameter.value.count))
             for i in first.indices {
@@ -38,5 +39,33 @@ public final class Adam {
             moments[key] = (first, second)
             parameter.zeroGradient()
         }
+    }
+}
+
+extension Adam {
+    /// The step count and moments, as tensors `step`, `first.PARAMETER` and `second.PARAMETER`.
+    public var state: [SafetensorsWriter.Tensor] {
+        [SafetensorsWriter.Tensor(name: "step", shape: [], integers: [Int64(steps)])] + moments.keys.sorted().flatMap { name in
+            [SafetensorsWriter.Tensor(name: "first." + name, shape: [moments[name]!.first.count], values: moments[name]!.first),
+             SafetensorsWriter.Tensor(name: "second." + name, shape: [moments[name]!.second.count], values: moments[name]!.second)]
+        }
+    }
+
+    /// Takes the step count and moments of `state` (from `state` of an Adam over the same parameters).
+    public func restore(_ state: [SafetensorsWriter.Tensor]) throws(OptimizerStateMismatch) {
+        var first: [String: [Float]] = [:], second: [String: [Float]] = [:], step: Int?
+        for tensor in state {
+            switch (tensor.name, tensor.values) {
+            case ("step", .int64(let values)) where values.count == 1 && values[0] >= 0: step = Int(values[0])
+            case (let name, .float32(let values)) where name.hasPrefix("first."): first[String(name.dropFirst("first.".count))] = values
+            case (let name, .float32(let values)) where name.hasPrefix("second."): second[String(name.dropFirst("second.".count))] = values
+            default: throw OptimizerStateMismatch(description: "Adam state has an unexpected tensor \(tensor.name)")
+            }
+        }
+        guard let step, Set(first.keys) == Set(second.keys), first.keys.allSatisfy({ first[$0]!.count == second[$0]!.count }) else {
+            throw OptimizerStateMismatch(description: "Adam state lacks its step count or has unpaired moments")
+        }
+        steps = step
+        moments = Dictionary(uniqueKeysWithValues: first.keys.map { ($0, (first[$0]!, second[$0]!)) })
     }
 }

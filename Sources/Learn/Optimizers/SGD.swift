@@ -5,8 +5,8 @@ public final class SGD {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    /// The momentum buffer of each parameter, from its first step on.
-    private var buffers: [ObjectIdentifier: Tensor] = [:]
+    /// The momentum buffer of each parameter by name, from its first step on.
+    private var buffers: [String: Tensor] = [:]
 
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate > 0 && momentum >= 0 && weightDecay >= 0, "invalid SGD settings")
@@ -21,7 +21,7 @@ public final class SGD {
     public func step(_ parameters: [Parameter]) {
         let (rate, momentum, weightDecay, nesterov) = (learningRate, momentum, weightDecay, nesterov)
         for parameter in parameters {
-            let key = ObjectIdentifier(parameter)
+            let key = parameter.name
             let first = buffers[key] == nil
             var buffer = buffers.removeValue(forKey: key) ?? Tensor(shape: momentum != 0 ? parameter.value.shape : [0])
             parameter.value.values.withUnsafeMutableBufferPointer { values in
@@ -45,5 +45,27 @@ public final class SGD {
             }
             buffers[key] = buffer
         }
+    }
+}
+
+extension SGD {
+    /// The momentum buffers, as tensors named `momentum.PARAMETER`.
+    public var state: [SafetensorsWriter.Tensor] {
+        guard momentum != 0 else { return [] }
+        return buffers.keys.sorted().map { name in
+            SafetensorsWriter.Tensor(name: "momentum." + name, shape: buffers[name]!.shape, values: buffers[name]!.values)
+        }
+    }
+
+    /// Takes the buffers of `state` (from `state` of an SGD over the same parameters).
+    public func restore(_ state: [SafetensorsWriter.Tensor]) throws(OptimizerStateMismatch) {
+        var restored: [String: Tensor] = [:]
+        for tensor in state {
+            guard tensor.name.hasPrefix("momentum."), case .float32(let values) = tensor.values else {
+                throw OptimizerStateMismatch(description: "SGD state has an unexpected tensor \(tensor.name)")
+            }
+            restored[String(tensor.name.dropFirst("momentum.".count))] = Tensor(shape: tensor.shape, values: values)
+        }
+        buffers = restored
     }
 }

@@ -9,6 +9,9 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let peer: String
         let shareKey: X25519PublicKey
         let maskKey: X25519PublicKey
+        /// The hash of the model this peer starts the round from (M(r-1); all zero when the
+        /// round carries no model): a coordinator takes only peers that start where it does.
+        let base: [UInt8]
         let signature: [UInt8]
     }
 
@@ -89,6 +92,10 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let coordinator: String
         let totalHash: [UInt8]
         let aggregateHash: [UInt8]
+        /// The hash of the model the round started from, M(r-1), and of the model it ends
+        /// with, M(r): a link of the federation's signed model chain (all zero without a model).
+        let base: [UInt8]
+        let model: [UInt8]
         let signature: [UInt8]
     }
 
@@ -163,12 +170,13 @@ enum RoundMessage<Word: RingWord>: Sendable {
     static var outcomeContext: [UInt8] { Array("secagg outcome v1".utf8) }
     static var bundleContext: [UInt8] { Array("secagg bundle v1".utf8) }
 
-    static func advertiseBody(round: UInt64, peer: String, shareKey: X25519PublicKey, maskKey: X25519PublicKey) -> [UInt8] {
+    static func advertiseBody(round: UInt64, peer: String, shareKey: X25519PublicKey, maskKey: X25519PublicKey, base: [UInt8]) -> [UInt8] {
         var writer = WireWriter()
         writer.u64(round)
         writer.string(peer)
         writer.raw(shareKey.rawRepresentation)
         writer.raw(maskKey.rawRepresentation)
+        writer.raw(base)
         return writer.bytes
     }
 
@@ -179,7 +187,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
         writer.string(coordinator)
         writer.u32(UInt32(entries.count))
         for (index, entry) in entries.enumerated() {
-            writer.raw(advertiseBody(round: entry.round, peer: entry.peer, shareKey: entry.shareKey, maskKey: entry.maskKey))
+            writer.raw(advertiseBody(round: entry.round, peer: entry.peer, shareKey: entry.shareKey, maskKey: entry.maskKey, base: entry.base))
             writer.raw(entry.signature)
             if kind == .roster2 { writer.raw(bundleHashes[index]) }
         }
@@ -211,12 +219,15 @@ enum RoundMessage<Word: RingWord>: Sendable {
         return writer.bytes
     }
 
-    static func outcomeBody(round: UInt64, coordinator: String, totalHash: [UInt8], aggregateHash: [UInt8]) -> [UInt8] {
+    static func outcomeBody(round: UInt64, coordinator: String, totalHash: [UInt8], aggregateHash: [UInt8], base: [UInt8],
+                            model: [UInt8]) -> [UInt8] {
         var writer = WireWriter()
         writer.u64(round)
         writer.string(coordinator)
         writer.raw(totalHash)
         writer.raw(aggregateHash)
+        writer.raw(base)
+        writer.raw(model)
         return writer.bytes
     }
 
@@ -227,7 +238,8 @@ enum RoundMessage<Word: RingWord>: Sendable {
         switch self {
         case .advertise(let advertise):
             writer.u8(Kind.advertise.rawValue)
-            writer.raw(Self.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey))
+            writer.raw(Self.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey,
+                                         base: advertise.base))
             writer.raw(advertise.signature)
         case .roster1(let roster), .roster2(let roster):
             let kind: Kind = if case .roster1 = self { .roster1 } else { .roster2 }
@@ -274,7 +286,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .outcome(let outcome):
             writer.u8(Kind.outcome.rawValue)
             writer.raw(Self.outcomeBody(round: outcome.round, coordinator: outcome.coordinator, totalHash: outcome.totalHash,
-                                        aggregateHash: outcome.aggregateHash))
+                                        aggregateHash: outcome.aggregateHash, base: outcome.base, model: outcome.model))
             writer.raw(outcome.signature)
         case .aggregate(let round, let words):
             writer.u8(Kind.aggregate.rawValue)
@@ -372,7 +384,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
         case .outcome:
             let round = try reader.u64(), coordinator = try reader.string()
             message = .outcome(Outcome(round: round, coordinator: coordinator, totalHash: try reader.raw(32), aggregateHash: try reader.raw(32),
-                                       signature: try reader.raw(64)))
+                                       base: try reader.raw(32), model: try reader.raw(32), signature: try reader.raw(64)))
         case .aggregate:
             message = .aggregate(round: try reader.u64(), words: try reader.words(limit: wordLimit))
         case .pullRequest:
@@ -403,7 +415,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
         let round = try reader.u64(), peer = try reader.string()
         let shareKey = X25519PublicKey(checkedBytes: try reader.raw(X25519PublicKey.byteCount))
         let maskKey = X25519PublicKey(checkedBytes: try reader.raw(X25519PublicKey.byteCount))
-        return Advertise(round: round, peer: peer, shareKey: shareKey, maskKey: maskKey, signature: try reader.raw(64))
+        return Advertise(round: round, peer: peer, shareKey: shareKey, maskKey: maskKey, base: try reader.raw(32), signature: try reader.raw(64))
     }
 
     /// Refuses a list of peers that is not strictly increasing in canonical order (a repeated

@@ -25,6 +25,9 @@ public struct RoundOutcome: Sendable {
         case unsafe(String)
         /// A received message made a protocol step fail (logged); nothing more is revealed.
         case failed(String)
+        /// The coordinator starts the round from another model than this peer (`own` and
+        /// `theirs` are the two hashes): this peer's update cannot be averaged with its.
+        case differentModel(own: [UInt8], coordinator: String, theirs: [UInt8])
 
         public var description: String {
             switch self {
@@ -38,6 +41,8 @@ public struct RoundOutcome: Sendable {
             case let .superseded(coordinator): return "superseded by the roster of \(coordinator), earlier in the coordinator order"
             case let .unsafe(reason): return "unmasking would not be private: \(reason)"
             case let .failed(reason): return "a protocol step failed: \(reason)"
+            case let .differentModel(own, coordinator, theirs):
+                return "this peer starts from model \(ModelLink.short(own)), the coordinator \(coordinator) from \(ModelLink.short(theirs))"
             }
         }
     }
@@ -76,4 +81,6 @@ public struct RoundOutcome: Sendable {
     /// CPU seconds this peer spent on its compute thread: encoding and masking its input,
     /// removing masks from the sum.
     public let computeSeconds: Double
+    /// The coordinator's signed Outcome of the completed round, when this peer has it.
+    public var signedOutcome: SignedOutcome? = nil
 }

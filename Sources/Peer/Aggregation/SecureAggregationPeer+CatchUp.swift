@@ -48,7 +48,7 @@ extension SecureAggregationPeer {
                                     contributors: held.total.contributors, dropped: held.total.dropped, average: average,
                                     sumBytes: Self.wordBytes(held.words), totalWeight: weight, aggregateHash: held.outcome.aggregateHash,
                                     sharedUnmasking: false, caughtUpFrom: neighbour, phaseTimes: [], maskBytesExpanded: 0,
-                                    computeSeconds: computeSeconds - startCompute)
+                                    computeSeconds: computeSeconds - startCompute, signedOutcome: SignedOutcome(held.outcome))
             } catch {
                 refuse("the record of round \(round) from \(neighbour): \(error)")
             }

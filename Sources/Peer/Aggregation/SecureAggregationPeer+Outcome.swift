@@ -5,9 +5,16 @@ extension SecureAggregationPeer {
     /// The coordinator's statement of a round's result: the signed Outcome naming the hash of
     /// the Aggregate message, broadcast.
     /// - Returns: the Outcome sent.
-    func announceOutcome(_ context: RoundContext, aggregateHash: [UInt8]) async -> Message.Outcome {
-        let body = Message.outcomeBody(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash)
+    /// It also names the model the round started from and the one it ends with, computed from
+    /// the aggregate's average by `context.model`.
+    func announceOutcome(_ context: RoundContext, aggregate: [Word], aggregateHash: [UInt8]) async throws -> Message.Outcome {
+        let (average, _) = try await decodeAverage(aggregate)
+        let model = try await context.model.next(average)
+        let base = context.model.base
+        let body = Message.outcomeBody(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
+                                       base: base, model: model)
         let outcome = Message.Outcome(round: context.round, coordinator: id, totalHash: context.totalHash, aggregateHash: aggregateHash,
+                                      base: base, model: model,
                                       signature: identity.signature(for: Message.outcomeContext + topology.federationID.bytes + body))
         await broadcast(.outcome(outcome))
         return outcome
@@ -36,7 +43,7 @@ extension SecureAggregationPeer {
     func isSigned(_ outcome: Message.Outcome) -> Bool {
         guard let key = topology.peer(outcome.coordinator)?.key else { return false }
         let body = Message.outcomeBody(round: outcome.round, coordinator: outcome.coordinator, totalHash: outcome.totalHash,
-                                       aggregateHash: outcome.aggregateHash)
+                                       aggregateHash: outcome.aggregateHash, base: outcome.base, model: outcome.model)
         return key.isValidSignature(outcome.signature, for: Message.outcomeContext + topology.federationID.bytes + body)
     }
 
@@ -48,7 +55,7 @@ extension SecureAggregationPeer {
     func checkAggregate(_ context: RoundContext, aggregate: [Word]) async throws -> (hash: [UInt8], outcome: Message.Outcome?) {
         let own = try await compute { Self.aggregateHash(round: context.round, words: aggregate) }
         if id == context.coordinator {
-            return (own, await announceOutcome(context, aggregateHash: own))
+            return (own, try await announceOutcome(context, aggregate: aggregate, aggregateHash: own))
         }
         guard let outcome = try await awaitOutcome(context) else {
             log("round \(context.round): the coordinator is gone before its Outcome; the aggregate is not checked against it")

@@ -12,6 +12,8 @@ extension SecureAggregationPeer {
         /// The coordinator this peer follows: its first choice, or the coordinator of an
         /// earlier one's Roster1 that came first.
         var coordinator: String
+        /// The model the round updates.
+        let model: ModelLink
         /// BLAKE2b-256 of the accepted Roster1 message: the share bundles are bound to it.
         var rosterHash: [UInt8] = []
         var roster1: [String: Message.Advertise] = [:]
@@ -36,14 +38,17 @@ extension SecureAggregationPeer {
 
     /// Runs round `round` with this peer's update `input` (the model delta) and `weight`
     /// (its sample count over maxWeight, at most 1).
-    /// - Parameter onPhase: called as each phase starts (the simulation drops peers there).
-    public func runRound(_ round: UInt64, input: [Float], weight: Double,
+    /// - Parameters:
+    ///   - model: the hash of the model the update was made from, and how to hash the model
+    ///     the round ends with; only peers starting from the coordinator's model take part.
+    ///   - onPhase: called as each phase starts (the simulation drops peers there).
+    public func runRound(_ round: UInt64, input: [Float], weight: Double, model: ModelLink = .none,
                          onPhase: @Sendable (String) async -> Void = { _ in }) async -> RoundOutcome {
         let live = topology.peers.map(\.id).filter { $0 == id || network.isLive($0) }
         let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first ?? id
         begin(round: round, coordinator: coordinator)
         mailbox.discard(before: round)
-        var context = RoundContext(round: round, coordinator: coordinator)
+        var context = RoundContext(round: round, coordinator: coordinator, model: model)
         context.length = input.count + 1
         var times: [RoundOutcome.PhaseTime] = []
         let startMask = maskBytes, startCompute = computeSeconds
@@ -93,7 +98,8 @@ extension SecureAggregationPeer {
                                 contributors: total.contributors, dropped: total.dropped, average: result.average,
                                 sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, aggregateHash: result.hash,
                                 sharedUnmasking: result.shared, caughtUpFrom: nil, phaseTimes: times,
-                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute)
+                                maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute,
+                                signedOutcome: result.outcome.map(SignedOutcome.init))
         } catch let abort as Abort {
             return aborted(abort.reason)
         } catch {
@@ -177,7 +183,9 @@ extension SecureAggregationPeer {
     /// small order: a secret agreed with such a key is known to everyone).
     private func isValid(_ advertise: Message.Advertise) -> Bool {
         guard let key = topology.peer(advertise.peer)?.key, !advertise.shareKey.isWeak, !advertise.maskKey.isWeak else { return false }
-        let body = Message.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey)
+        guard advertise.base.count == ModelLink.hashByteCount else { return false }
+        let body = Message.advertiseBody(round: advertise.round, peer: advertise.peer, shareKey: advertise.shareKey, maskKey: advertise.maskKey,
+                                         base: advertise.base)
         return key.isValidSignature(advertise.signature, for: Message.advertiseContext + topology.federationID.bytes + body)
     }
 
@@ -201,16 +209,28 @@ extension SecureAggregationPeer {
 
     private func advertise(_ context: inout RoundContext, shareKeys: X25519KeyPair, maskKeys: X25519KeyPair) async throws {
         let round = context.round
-        let body = Message.advertiseBody(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey)
-        let own = Message.Advertise(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey,
+        let base = context.model.base
+        let body = Message.advertiseBody(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey, base: base)
+        let own = Message.Advertise(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey, base: base,
                                     signature: identity.signature(for: Message.advertiseContext + topology.federationID.bytes + body))
         await broadcast(.advertise(own))
         if context.coordinator == id {
-            var heard: [String: Message.Advertise] = [:]
+            var heard: [String: Message.Advertise] = [:], elsewhere = Set<String>()
             await collect(.advertise, round: round, until: deadline(), { envelope in
-                guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil else { return }
-                if isValid(advertise) { heard[advertise.peer] = advertise } else { refuse("advertise from \(envelope.from) with a bad signature or a key of small order") }
-            }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || !network.isLive($0.id) } })
+                guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil,
+                      !elsewhere.contains(advertise.peer) else { return }
+                guard isValid(advertise) else {
+                    refuse("advertise from \(envelope.from) with a bad signature or a key of small order")
+                    return
+                }
+                // An update made from another model cannot be averaged with this one's.
+                guard advertise.base == base else {
+                    refuse("round \(round): \(advertise.peer) starts from model \(ModelLink.short(advertise.base)), this coordinator from \(ModelLink.short(base)); not in the roster")
+                    elsewhere.insert(advertise.peer)
+                    return
+                }
+                heard[advertise.peer] = advertise
+            }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || !network.isLive($0.id) } })
             let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
             await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
         }
@@ -245,6 +265,9 @@ extension SecureAggregationPeer {
             follow(coordinator: roster.coordinator)
         }
         context.rosterHash = Blake2b.hash(message.encoded)
+        if let theirs = roster.entries.first(where: { $0.peer == roster.coordinator })?.base, theirs != base {
+            throw Abort(reason: .differentModel(own: base, coordinator: roster.coordinator, theirs: theirs))
+        }
         guard roster.entries.contains(own) else { throw Abort(reason: .excluded) }
         guard roster.entries.count >= threshold else {
             throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))

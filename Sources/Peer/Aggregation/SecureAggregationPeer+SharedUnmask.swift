@@ -157,7 +157,7 @@ extension SecureAggregationPeer {
         let bytes = Message.aggregate(round: round, words: aggregate).encoded
         let hash = Blake2b.hash(bytes)
         await store(content: bytes, round: round)
-        let outcome = await announceOutcome(context, aggregateHash: hash)
+        let outcome = try await announceOutcome(context, aggregate: aggregate, aggregateHash: hash)
         for child in children where network.isLive(child) { _ = await network.send(bytes, to: child) }
         return (aggregate, outcome)
     }

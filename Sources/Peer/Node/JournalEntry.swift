@@ -1,0 +1,56 @@
+internal import Foundation
+import Gossip
+import Synchronization
+/// One line of a peer's journal: what became of one round (or of the starting model, round 0).
+/// The journal is the peer's record of its place in the federation's model chain.
+public struct JournalEntry: Codable, Equatable, Sendable {
+    /// How the peer's model for the round came about.
+    public enum Kind: String, Codable, Sendable {
+        /// Round 0: M(0), from the seed or `--init`.
+        case start
+        /// The peer took part in the round and it completed.
+        case completed
+        /// The peer missed the round and took a neighbour's signed record of it.
+        case caughtUp = "caught-up"
+        /// The peer was behind by more rounds than records are kept and took a neighbour's
+        /// checkpoint, checked against the round's signed model hash.
+        case checkpoint
+        /// The round produced no model here: M(r) = M(r-1).
+        case aborted
+    }
+
+    /// Validation figures after the round.
+    public struct Metrics: Codable, Equatable, Sendable {
+        public var trainingLoss: Double?
+        public var validationLoss: Double
+        public var f1: Double
+        public var auc: Double?
+        public var threshold: Double
+        public var precision: Double
+        public var recall: Double
+    }
+
+    public var round: Int
+    public var kind: Kind
+    /// Hex BLAKE2b-256 of the checkpoint file of M(r) (the file's exact bytes).
+    public var modelHash: String
+    /// Hex hash of M(r-1).
+    public var baseHash: String
+    /// The checkpoint file of M(r) in the state directory.
+    public var checkpoint: String
+    public var aggregateHash: String?
+    /// Hex of the coordinator's signed Outcome naming baseHash -> modelHash, when there is one.
+    public var signedOutcome: String?
+    public var coordinator: String?
+    public var contributors: [String] = []
+    public var dropped: [String] = []
+    /// Whether this peer's update is in the aggregate.
+    public var contributed = false
+    public var caughtUpFrom: String?
+    public var abortReason: String?
+    public var metrics: Metrics?
+    /// Seconds per step: train, each protocol phase, evaluate, checkpoint.
+    public var seconds: [String: Double] = [:]
+    /// When the line was written, ISO 8601.
+    public var time: String
+}

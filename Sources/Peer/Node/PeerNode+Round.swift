@@ -1,0 +1,150 @@
+import Gossip
+import Synchronization
+internal import Foundation
+import Crypto
+import Learn
+
+extension PeerNode {
+    /// Round `round`: train from M(r-1), aggregate the update securely, set M(r), evaluate,
+    /// checkpoint, journal. A round this peer cannot complete is caught up on from a neighbour
+    /// when the others completed it, and journaled as aborted (M(r) = M(r-1)) when nobody did.
+    func runRound(_ round: Int) async throws(NodeError) {
+        let started = ContinuousClock.now
+        var seconds: [String: Double] = [:]
+        let (base, baseHash) = chain.withLock { ($0.model, $0.modelHash) }
+        chain.withLock { $0.running = round }
+        defer { chain.withLock { $0.running = 0 } }
+
+        phase(round, "train")
+        let trainStart = ContinuousClock.now
+        let training = training, settings = topology.training
+        let meter = ProgressClock()
+        let result: (update: [Float], loss: Double)?
+        do {
+            result = try await ComputePool.shared.run { [self] in
+                try training.train(round: round, from: base, progress: { progress in
+                    let done = progress.epoch - (round - 1) * settings.localEpochs
+                    self.status.withLock {
+                        $0.document.progress = .init(epoch: done + 1, epochs: settings.localEpochs, batch: progress.batch + 1,
+                                                     batches: progress.batchesPerEpoch,
+                                                     etaSeconds: meter.eta(done: done * progress.batchesPerEpoch + progress.batch + 1,
+                                                                           total: settings.localEpochs * progress.batchesPerEpoch))
+                    }
+                }, isCancelled: { self.isStopping })
+            }
+        } catch {
+            throw .state(path: configuration.stateDirectory, problem: "the model of round \(round - 1) does not load: \(error)", fix: "give a fresh --state")
+        }
+        guard let result else { return }
+        seconds["train"] = (ContinuousClock.now - trainStart) / .seconds(1)
+
+        let weight = min(1, Double(training.training.images.count) / Double(topology.aggregation.maxWeight))
+        let link = ModelLink(base: baseHash) { average in Blake2b.hash(base.adding(average).safetensors) }
+        let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
+            phase(round, name)
+        }
+        for time in outcome.phaseTimes { seconds[time.phase] = time.seconds }
+        if isStopping { return }
+
+        var entry = JournalEntry(round: round, kind: .completed, modelHash: "", baseHash: baseHash.hexString, checkpoint: "",
+                                 time: "")
+        entry.coordinator = outcome.coordinator
+        entry.contributors = outcome.contributors
+        entry.dropped = outcome.dropped
+        var next: ModelState?
+        if outcome.abortReason == nil, let average = outcome.average {
+            let candidate = base.adding(average)
+            let hash = Blake2b.hash(candidate.safetensors)
+            if let signed = outcome.signedOutcome, signed.model != hash || signed.base != baseHash {
+                log.event("inconsistent", "round \(round): M(r) here is \(ModelLink.short(hash)), the coordinator signed \(ModelLink.short(signed.model)); catching up instead")
+                entry.abortReason = "the model differs from the coordinator's signed hash"
+            } else {
+                next = candidate
+                entry.aggregateHash = outcome.aggregateHash?.hexString
+                entry.signedOutcome = outcome.signedOutcome?.bytes.hexString
+                entry.contributed = outcome.contributors.contains(id)
+            }
+        } else {
+            entry.abortReason = outcome.abortReason.map { "\($0)" }
+            log.event("aborted", "round \(round) aborted here: \(entry.abortReason ?? "")", ["round": round, "reason": entry.abortReason ?? ""])
+        }
+        if next == nil {
+            switch try await recover(round: round, base: base, baseHash: baseHash) {
+            case .caughtUp(let model, let record):
+                next = model
+                entry.kind = .caughtUp
+                entry.caughtUpFrom = record.caughtUpFrom
+                entry.coordinator = record.coordinator
+                entry.contributors = record.contributors
+                entry.dropped = record.dropped
+                entry.aggregateHash = record.aggregateHash?.hexString
+                entry.signedOutcome = record.signedOutcome?.bytes.hexString
+                entry.contributed = false
+            case .overtaken:
+                return
+            case .abortedEverywhere:
+                entry.kind = .aborted
+                entry.contributed = false
+            }
+        }
+        try await commit(entry, model: next ?? base, trainingLoss: result.loss, seconds: seconds, started: started)
+    }
+
+    /// Evaluates M(r), writes its checkpoint and the journal line, and shows the round.
+    func commit(_ proposed: JournalEntry, model: ModelState, trainingLoss: Double?, seconds: [String: Double],
+                started: ContinuousClock.Instant) async throws(NodeError) {
+        var entry = proposed, seconds = seconds
+        let round = entry.round
+        phase(round, "evaluate")
+        let evaluateStart = ContinuousClock.now
+        let training = training
+        if let evaluation = try? await ComputePool.shared.run({ try training.evaluate(model) }) {
+            entry.metrics = .init(trainingLoss: trainingLoss, validationLoss: evaluation.loss, f1: evaluation.f1, auc: evaluation.auc,
+                                  threshold: Double(evaluation.threshold), precision: evaluation.atThreshold.precision,
+                                  recall: evaluation.atThreshold.recall)
+        }
+        seconds["evaluate"] = (ContinuousClock.now - evaluateStart) / .seconds(1)
+        phase(round, "checkpoint")
+        let checkpointStart = ContinuousClock.now
+        let bytes = model.safetensors
+        let hash = Blake2b.hash(bytes)
+        entry.modelHash = hash.hexString
+        entry.checkpoint = try state.writeCheckpoint(round: round, model: bytes, optimizer: training.session.optimizer.state)
+        seconds["checkpoint"] = (ContinuousClock.now - checkpointStart) / .seconds(1)
+        seconds["total"] = (ContinuousClock.now - started) / .seconds(1)
+        entry.seconds = seconds
+        entry.time = Date().formatted(.iso8601)
+        try state.journal.append(entry)
+        chain.withLock {
+            $0.entries.append(entry)
+            $0.model = model
+            $0.modelHash = hash
+        }
+        record(entry)
+        setState(.idle)
+    }
+
+    /// Logs and shows that `name` of round `round` begins.
+    func phase(_ round: Int, _ name: String) {
+        let state: NodeStatus.State = switch name {
+        case "train": .training
+        case "evaluate", "checkpoint": .idle
+        default: .aggregating
+        }
+        status.withLock { $0.document.round = round }
+        setState(state, phase: name)
+        log.event("phase", "round \(round) phase \(name)", ["round": round, "phase": name])
+    }
+}
+
+/// Estimates the time left of work done at a steady rate since it was made.
+struct ProgressClock: Sendable {
+    private let start = ContinuousClock.now
+
+    /// Seconds left when `done` of `total` steps are done; nil before the first.
+    func eta(done: Int, total: Int) -> Double? {
+        guard done > 0 else { return nil }
+        let elapsed = (ContinuousClock.now - start) / .seconds(1)
+        return elapsed / Double(done) * Double(max(total - done, 0))
+    }
+}

@@ -1,0 +1,221 @@
+public import Crypto
+internal import Foundation
+public import Gossip
+import Learn
+import Synchronization
+
+/// The long-running peer a hospital starts (`peer run`): it trains, aggregates securely with its
+/// neighbours round after round, checkpoints and journals every round, serves its status, and
+/// resumes where it stopped after being killed. It owns its tasks and stops them.
+public final class PeerNode: Sendable {
+    /// What a node runs with.
+    public struct Configuration: Sendable {
+        public var topology: Topology
+        public var topologyPath: String
+        public var id: String
+        public var identity: IdentityKey
+        public var dataDirectory: String
+        public var stateDirectory: String
+        /// A safetensors file with M(0), instead of the model the topology's seed makes.
+        public var initialModel: String?
+        /// Where to serve the status endpoint (the topology's `status` address when nil).
+        public var statusAddress: PeerAddress?
+        /// Threads for BLAS and for masks.
+        public var threads = 1
+        /// Stay up after the last round, serving status and catch-up, until stopped.
+        public var linger = false
+        /// The protocol's phase timeout; a peer training slower than the others by more than
+        /// this misses the round and catches up.
+        public var phaseTimeout: Duration = .seconds(30)
+        public var transport = TransportConfiguration()
+
+        public init(topology: Topology, topologyPath: String, id: String, identity: IdentityKey, dataDirectory: String, stateDirectory: String) {
+            self.topology = topology
+            self.topologyPath = topologyPath
+            self.id = id
+            self.identity = identity
+            self.dataDirectory = dataDirectory
+            self.stateDirectory = stateDirectory
+        }
+    }
+
+    /// The model chain as this peer holds it: what it serves to neighbours that fell behind.
+    struct Chain: Sendable {
+        var entries: [JournalEntry]
+        var model: ModelState
+        var modelHash: [UInt8]
+        /// The round being run, 0 between rounds.
+        var running = 0
+        var committed: Int { entries.last?.round ?? 0 }
+    }
+
+    let configuration: Configuration
+    let log: NodeLog
+    let state: StateDirectory
+    let transport: Transport
+    let aggregator: SecureAggregationPeer<UInt32>
+    let sync: NodeSync
+    let training: NodeTraining
+    let chain: Mutex<Chain>
+    let status: Mutex<LiveStatus>
+    private let stopping = Atomic<Bool>(false)
+    private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let statusServer: HTTPServer?
+
+    var topology: Topology { configuration.topology }
+    var id: String { configuration.id }
+
+    /// Checks everything the node needs before anything listens: the key against the pinned
+    /// one, the data, the state directory and its journal, M(0).
+    /// - Throws: `NodeError`.
+    public init(configuration: Configuration, log: NodeLog) throws(NodeError) {
+        self.configuration = configuration
+        self.log = log
+        let topology = configuration.topology, id = configuration.id
+        guard let me = topology.peer(id) else {
+            throw .input(what: configuration.topologyPath, problem: "has no peer '\(id)'",
+                         fix: "use one of: \(topology.peers.map(\.id).joined(separator: ", "))")
+        }
+        guard me.key == configuration.identity.publicKey else {
+            throw .input(what: "--key", problem: "its public key \(configuration.identity.publicKey.text) is not the one \(configuration.topologyPath) pins for \(id) (\(me.key.text))",
+                         fix: "pass the key file made for \(id), or pin its public key in the topology")
+        }
+        state = try StateDirectory(path: configuration.stateDirectory)
+        training = try NodeTraining(directory: configuration.dataDirectory, settings: topology.training) { part, done, total in
+            if done == total { log.event("data", "decoded \(total) \(part) images", ["part": part, "images": total]) }
+        }
+        let start = try Self.startingModel(configuration, model: training.session.model)
+        let entries = try state.journal.entries()
+        let (model, kept) = try Self.resumePoint(entries, state: state, start: start, initialModel: configuration.initialModel)
+        var initial = Chain(entries: kept, model: model, modelHash: Blake2b.hash(model.safetensors))
+        if kept.isEmpty {
+            let bytes = model.safetensors
+            let file = try state.writeCheckpoint(round: 0, model: bytes, optimizer: nil)
+            let entry = JournalEntry(round: 0, kind: .start, modelHash: initial.modelHash.hexString, baseHash: initial.modelHash.hexString,
+                                     checkpoint: file, time: Date().formatted(.iso8601))
+            try state.journal.append(entry)
+            initial.entries = [entry]
+        } else if let optimizerState = state.read(StateDirectory.optimizerFile(round: kept.last!.round)) {
+            do {
+                try training.session.optimizer.restore(try ModelState(safetensors: optimizerState).tensors)
+            } catch {
+                log.event("warning", "the optimiser state of round \(kept.last!.round) is unusable (\(error)); starting it afresh")
+            }
+        }
+
+        var transportConfiguration = configuration.transport
+        transportConfiguration.maximumMessageByteCount = max(transportConfiguration.maximumMessageByteCount, model.safetensors.count + 1 << 20)
+        do {
+            transport = try Transport(topology: topology, localID: id, identity: configuration.identity, configuration: transportConfiguration) { line in
+                log.event("transport", line)
+            }
+        } catch {
+            throw .input(what: configuration.topologyPath, problem: "\(error)", fix: "")
+        }
+        let network = TransportRoundNetwork(transport: transport, identity: configuration.identity)
+        var aggregation = SecureAggregationPeer<UInt32>.Configuration()
+        aggregation.phaseTimeout = configuration.phaseTimeout
+        aggregation.maskThreads = configuration.threads
+        do {
+            aggregator = try SecureAggregationPeer<UInt32>(id: id, topology: topology, identity: configuration.identity, network: network,
+                                                           configuration: aggregation) { line in log.event("protocol", line) }
+        } catch {
+            throw .input(what: configuration.topologyPath, problem: "its aggregation settings cannot be used: \(error)", fix: "")
+        }
+        network.attach(aggregator)
+        sync = NodeSync(transport: transport, modelByteLimit: model.safetensors.count + 4096) { line in log.event("refused", line) }
+        let committed = initial.entries.last!
+        chain = Mutex(initial)
+        status = Mutex(LiveStatus(document: NodeStatus(id: id, federation: topology.federationID.short, version: PeerVersion.current, state: .starting, round: committed.round,
+                                  rounds: topology.training.rounds, lastCommittedRound: committed.round, modelHash: committed.modelHash,
+                                  chainHead: .init(round: committed.round, modelHash: committed.modelHash, signedBy: committed.coordinator),
+                                  neighbours: [], refusals: [:], history: [], aborts: 0, warnings: [])))
+        statusServer = (configuration.statusAddress ?? me.status).map { HTTPServer(address: $0) }
+    }
+
+    /// Asks the node to stop at the next safe point: training stops before its next batch, a
+    /// round in progress is left without revealing anything more.
+    public func stop() {
+        guard stopping.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        log.event("stopping", "stopping at the next safe point")
+        aggregator.stop()
+        for waiter in stopWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) { waiter.resume() }
+    }
+
+    /// Returns once `stop()` has been called.
+    private func stopped() async {
+        await withCheckedContinuation { continuation in
+            let now = stopWaiters.withLock { waiters in
+                if isStopping { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// Runs the node: listens, serves its status, catches up with its neighbours, runs every
+    /// remaining round, and with `linger` stays up until stopped.
+    /// - Throws: `NodeError` when it cannot listen, or the federation started elsewhere.
+    public func run() async throws(NodeError) {
+        do {
+            try transport.start()
+        } catch {
+            throw .address(what: "the peer-to-peer listener", address: "\(configuration.transport.listenAddress ?? topology.peer(id)!.address)", reason: "\(error)")
+        }
+        defer { transport.stop() }
+        if let statusServer {
+            do {
+                try statusServer.start { [self] request in respond(to: request) }
+            } catch {
+                throw .address(what: "the status endpoint", address: "\(statusServer.address)", reason: "\(error)")
+            }
+            log.event("status", "status on http://\(statusServer.address)/status", ["address": "\(statusServer.address)"])
+        } else {
+            log.event("status", "no status endpoint: the topology gives \(id) no status address and --status was not given")
+        }
+        defer { statusServer?.stop() }
+        sync.serve { [self] request in answer(request) }
+        await waitForNeighbours()
+        try await catchUpWithNeighbours()
+        while !isStopping {
+            let next = chain.withLock { $0.committed } + 1
+            guard next <= topology.training.rounds else { break }
+            try await runRound(next)
+        }
+        if isStopping {
+            setState(.idle)
+            log.event("stopped", "stopped; round \(chain.withLock { $0.committed }) is the last committed")
+            return
+        }
+        setState(.finished)
+        log.event("finished", "all \(topology.training.rounds) rounds done; model \(ModelLink.short(chain.withLock { $0.modelHash }))")
+        if configuration.linger {
+            log.event("linger", "lingering: serving status and catch-up until stopped")
+            await stopped()
+        }
+    }
+
+    /// Waits until every neighbour is connected, or for two phase timeouts at most.
+    private func waitForNeighbours() async {
+        setState(.waiting)
+        let neighbours = Set(topology.neighbours[id] ?? [])
+        let deadline = ContinuousClock.now + configuration.phaseTimeout * 2
+        while !isStopping, Set(transport.connectedNeighbours) != neighbours, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let missing = neighbours.subtracting(transport.connectedNeighbours).sorted()
+        if !missing.isEmpty { log.event("waiting", "going on without \(missing.joined(separator: ", ")): not connected", ["missing": missing]) }
+    }
+
+    func setState(_ value: NodeStatus.State, phase: String? = nil) {
+        status.withLock {
+            $0.document.state = value
+            $0.document.phase = phase
+            $0.phaseStarted = phase == nil ? nil : ContinuousClock.now
+            if value != .training { $0.document.progress = nil }
+        }
+    }
+}

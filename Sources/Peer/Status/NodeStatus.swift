@@ -1,0 +1,80 @@
+internal import Foundation
+import Gossip
+import Synchronization
+/// What a running peer says about itself: the `GET /status` document, which the status server
+/// writes and `peer status` reads. Nothing secret is in it.
+public struct NodeStatus: Codable, Equatable, Sendable {
+    /// What the peer is doing.
+    public enum State: String, Codable, Sendable {
+        case starting, waiting, training, aggregating, idle, finished, failed
+    }
+
+    /// Local training progress of the round in progress.
+    public struct Progress: Codable, Equatable, Sendable {
+        public var epoch: Int
+        public var epochs: Int
+        public var batch: Int
+        public var batches: Int
+        public var etaSeconds: Double?
+    }
+
+    /// The newest link of the model chain this peer holds.
+    public struct ChainHead: Codable, Equatable, Sendable {
+        public var round: Int
+        public var modelHash: String
+        /// The coordinator whose signed Outcome names the hash; nil when unsigned (round 0, or
+        /// a round whose coordinator was gone before its Outcome).
+        public var signedBy: String?
+    }
+
+    /// One neighbour as the transport sees it.
+    public struct Neighbour: Codable, Equatable, Sendable {
+        public var id: String
+        public var up: Bool
+        public var lastHeardSeconds: Double?
+        public var sentBytes: Int
+        public var receivedBytes: Int
+        public var connections: Int
+    }
+
+    /// One round as this peer ended it.
+    public struct RoundSummary: Codable, Equatable, Sendable {
+        public var round: Int
+        public var kind: JournalEntry.Kind
+        public var contributors: [String]
+        public var dropped: [String]
+        public var contributed: Bool
+        public var abortReason: String?
+        public var trainingLoss: Double?
+        public var validationLoss: Double?
+        public var f1: Double?
+        public var auc: Double?
+        public var modelHash: String
+        /// Seconds per step: train, each protocol phase, evaluate, checkpoint.
+        public var seconds: [String: Double]
+    }
+
+    public var id: String
+    public var federation: String
+    public var version: String
+    public var state: State
+    /// The round in progress, or the last one.
+    public var round: Int
+    public var rounds: Int
+    public var phase: String?
+    /// Seconds since the phase began.
+    public var phaseSeconds: Double?
+    public var progress: Progress?
+    public var lastCommittedRound: Int
+    public var modelHash: String
+    public var chainHead: ChainHead
+    public var neighbours: [Neighbour]
+    /// Messages refused so far, by reason (the first words of each refusal).
+    public var refusals: [String: Int]
+    /// The rounds in order, at most the last 100.
+    public var history: [RoundSummary]
+    public var aborts: Int
+    public var residentMemoryBytes: Int?
+    public var peakResidentMemoryBytes: Int?
+    public var warnings: [String]
+}

@@ -1,0 +1,109 @@
+import Crypto
+internal import Dispatch
+internal import Foundation
+import Gossip
+import Learn
+import Peer
+
+/// `peer run`: the long-running peer of one hospital.
+enum RunCommand {
+    static let command = Command(
+        name: "run",
+        summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--log-format text|json] [--linger]",
+        details: """
+        Each round the peer trains the topology's localEpochs on the training part of its data,
+        starting from the federation's model M(r-1); aggregates its update (parameters and batch
+        norm statistics) with its neighbours by secure aggregation over the authenticated
+        transport, weighted by its sample count; sets M(r); evaluates it on its validation part
+        (F1 at the validation-chosen threshold, AUC); writes the checkpoint of M(r) and a journal
+        line to the state directory. Killed at any instant and started again with the same
+        command, it resumes from its last complete round and catches up with its neighbours.
+
+        OPTIONS:
+          --topology FILE         The federation's topology file.
+          --id ID                 This peer's id in it.
+          --key FILE              This peer's secret key (mode 0600, from 'peer keygen').
+          --data DIR              Its SIIM-ACR style directory (DICOM files and train-rle.csv),
+                                  split by the topology's seed into 70% training, 15% validation.
+          --state DIR             Checkpoints and journal (default ./state/ID).
+          --init FILE             M(0) from a safetensors checkpoint of the topology's model
+                                  (default: the model the topology's seed makes). Every peer must
+                                  start from the same M(0).
+          --status HOST:PORT      Serve the status endpoint here when the topology gives this peer
+                                  no status address. Firewall a non-loopback status address.
+          --threads N             Threads for BLAS and for masks (default 1, so that several peers
+                                  share a small host).
+          --phase-timeout S       Seconds a protocol phase waits for the others (default 30).
+          --log-format F          text (default) or json: one JSON object per line.
+          --linger                After the last round stay up, serving status and catch-up, until
+                                  stopped.
+          -h, --help              Show help information.
+
+        SIGINT or SIGTERM stops the peer at the next safe point (it leaves a round in progress
+        without revealing anything more) and exits 0.
+
+        Exit status: 0 done or stopped; 1 a listening address is taken, or the run failed;
+        64 bad input (the message names the file and the fix).
+        """,
+        run: run
+    )
+
+    static func run(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let topologyPath = try arguments.required("--topology", placeholder: "FILE")
+        let id = try arguments.required("--id", placeholder: "ID")
+        let keyPath = try arguments.required("--key", placeholder: "FILE")
+        let data = try arguments.required("--data", placeholder: "DIR")
+        let statePath = try arguments.option("--state") ?? "state/\(id)"
+        let initial = try arguments.option("--init")
+        let statusText = try arguments.option("--status")
+        let threads = try arguments.integer("--threads", default: 1, in: 1...64)
+        let phaseTimeout = try arguments.number("--phase-timeout", default: 30, in: 0.5...3600)
+        let formatName = try arguments.option("--log-format") ?? "text"
+        let linger = try arguments.flag("--linger")
+        try arguments.finish()
+        guard let format = NodeLog.Format(rawValue: formatName) else { throw arguments.usage("unknown --log-format '\(formatName)'; expected text or json") }
+        var statusAddress: PeerAddress?
+        if let statusText {
+            guard let address = PeerAddress(parsing: statusText) else { throw arguments.usage("--status '\(statusText)' is not HOST:PORT") }
+            statusAddress = address
+        }
+        let topology = try TopologyParser.load(topologyPath)
+        let identity: IdentityKey
+        do {
+            identity = try IdentityKey(contentsOfFile: keyPath)
+        } catch {
+            throw UsageError(message: "--key \(keyPath): \(error)", command: "peer run")
+        }
+        BLAS.setThreadCount(threads)
+        var configuration = PeerNode.Configuration(topology: topology, topologyPath: topologyPath, id: id, identity: identity,
+                                                   dataDirectory: data, stateDirectory: statePath)
+        configuration.initialModel = initial
+        configuration.statusAddress = statusAddress
+        configuration.threads = threads
+        configuration.linger = linger
+        configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
+        let log = NodeLog(peer: id, format: format)
+        do {
+            let node = try PeerNode(configuration: configuration, log: log)
+            let signals = stopOnSignals(node)
+            defer { signals.forEach { $0.cancel() } }
+            try await node.run()
+            return ExitStatus.success
+        } catch {
+            log.event("error", "error: \(error)", ["error": "\(error)"])
+            return error.isInputError ? ExitStatus.usage : ExitStatus.failure
+        }
+    }
+
+    /// SIGINT and SIGTERM ask `node` to stop instead of killing the process.
+    private static func stopOnSignals(_ node: PeerNode) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { node.stop() }
+            source.resume()
+            return source
+        }
+    }
+}
