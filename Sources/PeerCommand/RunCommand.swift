@@ -38,6 +38,9 @@ enum RunCommand {
           --log-format F          text (default) or json: one JSON object per line.
           --linger                After the last round stay up, serving status and catch-up, until
                                   stopped.
+          --kill-at ROUND:PHASE   Fault rehearsal: kill this process (SIGKILL) as it enters PHASE
+                                  (train, advertise, share-keys, masked-input, tree-sum, unmask,
+                                  evaluate, checkpoint) of ROUND.
           -h, --help              Show help information.
 
         SIGINT or SIGTERM stops the peer at the next safe point (it leaves a round in progress
@@ -61,7 +64,16 @@ enum RunCommand {
         let phaseTimeout = try arguments.number("--phase-timeout", default: 30, in: 0.5...3600)
         let formatName = try arguments.option("--log-format") ?? "text"
         let linger = try arguments.flag("--linger")
+        let killAtText = try arguments.option("--kill-at")
         try arguments.finish()
+        var killAt: (round: Int, phase: String)?
+        if let killAtText {
+            let parts = killAtText.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(String(parts[1])) else {
+                throw arguments.usage("--kill-at '\(killAtText)' is not ROUND:PHASE with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
+            }
+            killAt = (round, String(parts[1]))
+        }
         guard let format = NodeLog.Format(rawValue: formatName) else { throw arguments.usage("unknown --log-format '\(formatName)'; expected text or json") }
         var statusAddress: PeerAddress?
         if let statusText {
@@ -82,6 +94,7 @@ enum RunCommand {
         configuration.statusAddress = statusAddress
         configuration.threads = threads
         configuration.linger = linger
+        configuration.killAt = killAt
         configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
         let log = NodeLog(peer: id, format: format)
         do {

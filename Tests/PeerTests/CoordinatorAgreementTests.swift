@@ -80,6 +80,23 @@ import Testing
         }
     }
 
+    /// The first candidate crashes and only the second does not see it (it is not a neighbour):
+    /// everyone else chose the second, which waits for the first's roster. After half a phase
+    /// the second, next in the order after its silent choice, coordinates itself, and the round
+    /// completes with all five.
+    @Test func theNextCandidateCoordinatesWhenOnlyItStillSeesTheFirstAlive() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        federation.network.crash(order[0])
+        federation.network.keepSeeingAlive(order[0], from: [order[1]])
+        let outcomes = await federation.run(round: 1)
+        #expect(outcomes.count == 5)
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[1] && $0.contributors.count == 5 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
+        #expect(Set(outcomes.values.map(\.aggregateHash)).count == 1)
+        #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("comes next in the order; coordinating") })
+    }
+
     /// 8 peers cut 5 + 3 as the first round's tree sum begins, with regular:4 masking and its
     /// default threshold of 3: the minority could reach the threshold on its own, but a round
     /// needs a strict majority of the federation, so only the majority part completes rounds.

@@ -15,6 +15,17 @@ public struct TrainingSettings: Equatable, Sendable {
     public let learningRate: Double
     public let seed: Int
 
+    public init(model: String, imageSize: Int, rounds: Int, localEpochs: Int, batchSize: Int, optimizer: String, learningRate: Double, seed: Int) {
+        self.model = model
+        self.imageSize = imageSize
+        self.rounds = rounds
+        self.localEpochs = localEpochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.learningRate = learningRate
+        self.seed = seed
+    }
+
     /// The reference pipeline's settings.
     public static let defaults = TrainingSettings(model: "resnet18", imageSize: 128, rounds: 20, localEpochs: 1, batchSize: 16,
                                                   optimizer: "sgd", learningRate: 0.01, seed: 1)

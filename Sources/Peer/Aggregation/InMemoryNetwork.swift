@@ -70,6 +70,12 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         }
     }
 
+    /// Whether `viewer` watches `id` first-hand: everyone does, except where
+    /// `keepSeeingAlive` gave it a view that is not its own.
+    func watches(_ id: String, viewer: String) -> Bool {
+        state.withLock { $0.ghosts[viewer]?.contains(id) != true }
+    }
+
     /// Makes `peer` look down to each of `viewers`, though messages between them still flow:
     /// a split liveness view, as when a restarted peer's links have not all come back.
     public func hide(_ peer: String, from viewers: some Sequence<String>) {
@@ -151,5 +157,6 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         func broadcast(_ message: [UInt8]) async { await hub.broadcast(message, from: id) }
         func send(_ message: [UInt8], to peer: String) async -> Bool { await hub.send(message, from: id, to: peer) }
         func isLive(_ peer: String) -> Bool { hub.isLive(peer, seenBy: id) }
+        func watches(_ peer: String) -> Bool { hub.watches(peer, viewer: id) }
     }
 }

@@ -8,4 +8,7 @@ public protocol RoundNetwork: Sendable {
     func send(_ message: [UInt8], to peer: String) async -> Bool
     /// Whether `peer` is believed alive (the failure detector's view).
     func isLive(_ peer: String) -> Bool
+    /// Whether this peer watches `peer` first-hand (a failure detector on a direct link); a
+    /// peer it does not watch counts as alive in `isLive`, whatever became of it.
+    func watches(_ peer: String) -> Bool
 }

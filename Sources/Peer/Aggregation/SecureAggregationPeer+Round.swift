@@ -214,31 +214,14 @@ extension SecureAggregationPeer {
         let own = Message.Advertise(round: round, peer: id, shareKey: shareKeys.publicKey, maskKey: maskKeys.publicKey, base: base,
                                     signature: identity.signature(for: Message.advertiseContext + topology.federationID.bytes + body))
         await broadcast(.advertise(own))
-        if context.coordinator == id {
-            var heard: [String: Message.Advertise] = [:], elsewhere = Set<String>()
-            await collect(.advertise, round: round, until: deadline(), { envelope in
-                guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil,
-                      !elsewhere.contains(advertise.peer) else { return }
-                guard isValid(advertise) else {
-                    refuse("advertise from \(envelope.from) with a bad signature or a key of small order")
-                    return
-                }
-                // An update made from another model cannot be averaged with this one's.
-                guard advertise.base == base else {
-                    refuse("round \(round): \(advertise.peer) starts from model \(ModelLink.short(advertise.base)), this coordinator from \(ModelLink.short(base)); not in the roster")
-                    elsewhere.insert(advertise.peer)
-                    return
-                }
-                heard[advertise.peer] = advertise
-            }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || !network.isLive($0.id) } })
-            let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
-            await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
-        }
+        if context.coordinator == id { await announceRoster1(round: round, base: base) }
         // The first validly signed Roster1 of this peer's choice or of a coordinator earlier in
         // the order (one this peer could not see at the start of the round) is followed. After
         // half a phase without one, its choice may be gone unseen (a peer that is not a neighbour
         // looks alive): a later coordinator's roster, sent by a peer that sees it gone, is
-        // followed too, the earliest of those there.
+        // followed too, the earliest of those there; and when this peer does not watch its
+        // silent choice and comes next after it in the order, it coordinates itself (the peers
+        // that see the choice gone chose it).
         let choice = context.coordinator
         var accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
         var message: Message
@@ -248,6 +231,10 @@ extension SecureAggregationPeer {
         } catch let abort as Abort where abort.reason == .coordinatorSilent(phase: "advertise") {
             log("round \(round): no roster from \(choice) or an earlier coordinator in half a phase; a later one's is taken too")
             accept = { _ in true }
+            if choice != id, !network.watches(choice), nextCandidate(after: choice, round: round) == id {
+                log("round \(round): \(choice) is silent and this peer comes next in the order; coordinating")
+                await announceRoster1(round: round, base: base, silent: choice)
+            }
             message = try await announcement(.roster1, context, phase: "advertise", until: .now + configuration.phaseTimeout * 3 / 2,
                                              leavesWhenSuperseded: false) { verifyRoster(.roster1, $0, round: round, accept: accept) != nil }
         }
@@ -281,6 +268,37 @@ extension SecureAggregationPeer {
         context.members = roster.entries.map(\.peer)
         context.maskGraph = RoundStructure.maskGraph(members: context.members, masking: topology.aggregation.masking, round: round,
                                                      federation: topology.federationID)
+    }
+
+    /// The coordinator's Roster1: the valid advertisements of peers starting from `base`,
+    /// heard until every live peer but `silent` has advertised or the phase times out, signed
+    /// and broadcast.
+    private func announceRoster1(round: UInt64, base: [UInt8], silent: String? = nil) async {
+        var heard: [String: Message.Advertise] = [:], elsewhere = Set<String>()
+        await collect(.advertise, round: round, until: deadline(), { envelope in
+            guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil,
+                  !elsewhere.contains(advertise.peer) else { return }
+            guard isValid(advertise) else {
+                refuse("advertise from \(envelope.from) with a bad signature or a key of small order")
+                return
+            }
+            // An update made from another model cannot be averaged with this one's.
+            guard advertise.base == base else {
+                refuse("round \(round): \(advertise.peer) starts from model \(ModelLink.short(advertise.base)), this coordinator from \(ModelLink.short(base)); not in the roster")
+                elsewhere.insert(advertise.peer)
+                return
+            }
+            heard[advertise.peer] = advertise
+        }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || $0.id == silent || !network.isLive($0.id) } })
+        let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
+        await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
+    }
+
+    /// The first peer after `choice` in the coordinator order of `round` that this peer sees
+    /// alive (itself included).
+    private func nextCandidate(after choice: String, round: UInt64) -> String? {
+        let order = RoundStructure.coordinatorOrder(round: round, peers: topology.peers.map(\.id))
+        return order.drop { $0 != choice }.dropFirst().first { $0 == id || network.isLive($0) }
     }
 
     /// The holders of `owner`'s shares, in share-index order: its mask neighbours and itself.

@@ -56,6 +56,8 @@ public final class TransportRoundNetwork: RoundNetwork {
         }
     }
 
+    public func watches(_ peer: String) -> Bool { transport.topology.areNeighbours(transport.localID, peer) }
+
     public func isLive(_ peer: String) -> Bool {
         peer == transport.localID || !transport.topology.areNeighbours(transport.localID, peer)
             || transport.connectedNeighbours.contains(peer)

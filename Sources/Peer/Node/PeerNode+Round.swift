@@ -43,6 +43,8 @@ extension PeerNode {
         let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
             phase(round, name)
         }
+        // Done with the round's aggregation: a neighbour waiting for it to end must not wait on this peer.
+        chain.withLock { $0.running = 0 }
         for time in outcome.phaseTimes { seconds[time.phase] = time.seconds }
         if isStopping { return }
 
@@ -79,7 +81,7 @@ extension PeerNode {
                 entry.dropped = record.dropped
                 entry.aggregateHash = record.aggregateHash?.hexString
                 entry.signedOutcome = record.signedOutcome?.bytes.hexString
-                entry.contributed = false
+                entry.contributed = record.contributors.contains(id)
             case .overtaken:
                 return
             case .abortedEverywhere:
@@ -134,6 +136,10 @@ extension PeerNode {
         status.withLock { $0.document.round = round }
         setState(state, phase: name)
         log.event("phase", "round \(round) phase \(name)", ["round": round, "phase": name])
+        if let killAt = configuration.killAt, killAt.round == round, killAt.phase == name {
+            log.event("kill", "round \(round) phase \(name): killing this process as --kill-at asks")
+            kill(getpid(), SIGKILL)
+        }
     }
 }
 
@@ -147,4 +153,10 @@ struct ProgressClock: Sendable {
         let elapsed = (ContinuousClock.now - start) / .seconds(1)
         return elapsed / Double(done) * Double(max(total - done, 0))
     }
+}
+
+extension PeerNode {
+    /// The steps of a round as the node logs them: training, the protocol's phases, evaluation
+    /// and the checkpoint.
+    public static let phases = ["train"] + Simulation.phases + ["evaluate", "checkpoint"]
 }

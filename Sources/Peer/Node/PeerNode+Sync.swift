@@ -114,6 +114,7 @@ extension PeerNode {
                 entry.dropped = record.dropped
                 entry.aggregateHash = record.aggregateHash?.hexString
                 entry.signedOutcome = record.signedOutcome?.bytes.hexString
+                entry.contributed = record.contributors.contains(id)
                 try await commit(entry, model: model, trainingLoss: nil, seconds: [:], started: .now)
                 continue
             }
