@@ -60,7 +60,8 @@ final class TestFederation: Sendable {
         let recorder = deliveries[id]!
         let overlay = FloodOverlay(transport: transport, identity: identities[id]!) { recorder.append($0) }
         let events = self.events[id]!
-        Task { for await event in transport.events { events.append(event) } }
+        let stream = transport.events()
+        Task { for await event in stream { events.append(event) } }
         try transport.start()
         peers.withLock { $0[id] = (transport, overlay) }
     }

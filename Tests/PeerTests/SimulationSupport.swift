@@ -94,14 +94,15 @@ final class ManualFederation: Sendable {
 
     /// Runs one round on every live peer; `hook(peer, phase)` runs as each peer enters each phase.
     /// - Parameter inputs: updates that replace the random ones of some peers.
-    func run(round: UInt64, dimension: Int = 50, inputs: [String: [Float]] = [:],
+    func run(round: UInt64, dimension: Int = 50, inputs: [String: [Float]] = [:], models: [String: ModelLink] = [:],
              hook: @escaping @Sendable (String, String) async -> Void = { _, _ in }) async -> [String: RoundOutcome] {
         let live = topology.peers.map(\.id).filter(network.isLive)
         let data = Simulation.inputs(peers: live, dimension: dimension, seed: 9, round: round)
         return await withTaskGroup(of: RoundOutcome.self) { group in
             for id in live {
                 let peer = peers[id]!, (random, weight) = data[id]!, input = inputs[id] ?? random
-                group.addTask { await peer.runRound(round, input: input, weight: weight) { phase in await hook(id, phase) } }
+                let model = models[id] ?? .none
+                group.addTask { await peer.runRound(round, input: input, weight: weight, model: model) { phase in await hook(id, phase) } }
             }
             var outcomes: [String: RoundOutcome] = [:]
             for await outcome in group { outcomes[outcome.peer] = outcome }

@@ -53,6 +53,9 @@ public final class HTTPServer: Sendable {
         self.limits = limits
     }
 
+    /// Connections being served now.
+    var activeConnectionCount: Int { state.withLock { $0.active } }
+
     /// The bound port (after `start`; useful with port 0).
     public var port: UInt16? { state.withLock { $0.listener?.localPort } }
 
@@ -60,6 +63,7 @@ public final class HTTPServer: Sendable {
     /// - Throws: `TransportError` when the address cannot be bound.
     public func start(_ handler: @escaping @Sendable (Request) -> Response) throws(TransportError) {
         let listener = try Socket.listen(on: address)
+        state.withLock { $0.listener = listener }
         let task = Task { [self] in
             while true {
                 guard let client = try? await listener.accept() else { return }
@@ -79,7 +83,7 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
-        state.withLock { $0 = (listener, 0, task) }
+        state.withLock { $0.accept = task }
     }
 
     /// Stops accepting; connections in progress finish on their own.
@@ -103,6 +107,11 @@ public final class HTTPServer: Sendable {
         }
         guard Self.headerEnd(received) != nil else {
             try? await client.write(Self.encode(.text(431, "request line and headers exceed \(limits.requestBytes) bytes\n"), head: false))
+            // Unread bytes at close would reset the connection before the client reads the
+            // answer: end the answer, then drain what the client still sends (bounded, timed).
+            client.shutdownWrite()
+            var drained = 0
+            while drained < 1 << 20, let more = try? await client.read(upTo: 65536) { drained += more.count }
             return
         }
         guard let request = Self.parse(received) else {

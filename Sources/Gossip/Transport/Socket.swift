@@ -157,6 +157,12 @@ final class Socket: Sendable {
         loop.forget(descriptor)
     }
 
+    /// Ends the sending direction (the other end reads end of file) and keeps reading open.
+    func shutdownWrite() {
+        guard !isClosed else { return }
+        Glibc.shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Runs one call on the descriptor unless the socket is closed; a failure after `close()`
     /// (EPIPE from `send`, EINVAL from `accept`) is `TransportError.closed`.
     private func whileOpen<Value>(_ call: () throws -> SystemCall.Outcome<Value>) throws -> SystemCall.Outcome<Value> {

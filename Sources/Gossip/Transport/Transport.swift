@@ -33,13 +33,12 @@ public final class Transport: Sendable {
 
     public let topology: Topology
     public let localID: String
-    /// Events in the order they happen; the stream ends when the transport stops.
-    public let events: AsyncStream<TransportEvent>
 
     private let configuration: TransportConfiguration
     private let policy: Handshake.Policy
     private let log: @Sendable (String) -> Void
-    private let eventSink: AsyncStream<TransportEvent>.Continuation
+    /// Every listener's stream of events, by subscription number.
+    private let listeners = Mutex<(next: Int, sinks: [Int: AsyncStream<TransportEvent>.Continuation], stopped: Bool)>((0, [:], false))
     private let state: Mutex<State>
     private let clock = ContinuousClock()
 
@@ -65,7 +64,6 @@ public final class Transport: Sendable {
         self.log = log
         policy = Handshake.Policy(federation: topology.federationID, localID: localID, identity: identity, topology: topology,
                                   replayGuard: ReplayGuard())
-        (events, eventSink) = AsyncStream.makeStream(of: TransportEvent.self, bufferingPolicy: .bufferingNewest(10_000))
         let neighbours = (topology.neighbours[localID] ?? []).map { ($0, Neighbour(metrics: NeighbourMetrics(peer: $0))) }
         state = Mutex(State(neighbours: Dictionary(uniqueKeysWithValues: neighbours)))
     }
@@ -98,7 +96,12 @@ public final class Transport: Sendable {
         listener?.close()
         for connection in connections { connection.close() }
         for task in tasks { task.cancel() }
-        eventSink.finish()
+        let sinks = listeners.withLock { listeners in
+            listeners.stopped = true
+            defer { listeners.sinks = [:] }
+            return listeners.sinks.values
+        }
+        for sink in sinks { sink.finish() }
     }
 
     // MARK: - Messages
@@ -155,7 +158,26 @@ public final class Transport: Sendable {
 
     private func emit(_ event: TransportEvent) {
         log(event.description)
-        eventSink.yield(event)
+        for sink in listeners.withLock({ Array($0.sinks.values) }) { sink.yield(event) }
+    }
+
+    /// A new listener's stream of the events from now on, in the order they happen (the
+    /// newest 10,000 kept when it falls behind); it ends when the transport stops. Every
+    /// listener (the round, the status) gets every event.
+    public func events() -> AsyncStream<TransportEvent> {
+        let (stream, sink) = AsyncStream.makeStream(of: TransportEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+        let number: Int? = listeners.withLock { listeners in
+            guard !listeners.stopped else { return nil }
+            defer { listeners.next += 1 }
+            listeners.sinks[listeners.next] = sink
+            return listeners.next
+        }
+        guard let number else {
+            sink.finish()
+            return stream
+        }
+        sink.onTermination = { [weak self] _ in _ = self?.listeners.withLock { $0.sinks.removeValue(forKey: number) } }
+        return stream
     }
 
     /// Accepts connections; beyond `maximumPendingHandshakes` unauthenticated ones, a new

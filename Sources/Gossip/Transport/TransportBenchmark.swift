@@ -62,10 +62,11 @@ public enum TransportBenchmark {
         defer { sender.stop(); receiver.stop() }
         let (arrivals, arrived) = AsyncStream.makeStream(of: Int.self)
         receiver.setHandler(channel: 2) { _, bytes in arrived.yield(bytes.count) }
+        let senderEvents = sender.events(), receiverEvents = receiver.events()
         try receiver.start()
         try sender.start()
-        for await event in sender.events where event == .connected(peer: "bench-2") { break }
-        for await event in receiver.events where event == .connected(peer: "bench-1") { break }
+        for await event in senderEvents where event == .connected(peer: "bench-2") { break }
+        for await event in receiverEvents where event == .connected(peer: "bench-1") { break }
         let chunk = [UInt8](repeating: 0x5a, count: chunkByteCount)
         let start = ContinuousClock.now
         async let total: Int = {

@@ -17,4 +17,10 @@ public enum TransportEvent: Equatable, Sendable, CustomStringConvertible {
         case let .refused(reason): return "refused: \(reason)"
         }
     }
+
+    /// Whether this is a refused handshake.
+    public var isRefusal: Bool {
+        if case .refused = self { return true }
+        return false
+    }
 }

@@ -31,7 +31,7 @@ public final class TransportRoundNetwork: RoundNetwork {
     /// Routes everything received to `peer`, and tells it when a neighbour goes down.
     public func attach<Word: RingWord>(_ peer: SecureAggregationPeer<Word>) {
         receiver.value = { bytes, from in await peer.receive(bytes, from: from) }
-        let events = transport.events
+        let events = transport.events()
         Task {
             for await event in events {
                 switch event {

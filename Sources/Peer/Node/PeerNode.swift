@@ -163,6 +163,11 @@ public final class PeerNode: Sendable {
     /// remaining round, and with `linger` stays up until stopped.
     /// - Throws: `NodeError` when it cannot listen, or the federation started elsewhere.
     public func run() async throws(NodeError) {
+        let arrivals = transport.events(), refusals = transport.events()
+        let counting = Task { [self] in
+            for await event in refusals where event.isRefusal { status.withLock { $0.transportRefusals += 1 } }
+        }
+        defer { counting.cancel() }
         do {
             try transport.start()
         } catch {
@@ -181,7 +186,7 @@ public final class PeerNode: Sendable {
         }
         defer { statusServer?.stop() }
         sync.serve { [self] request in answer(request) }
-        await waitForNeighbours()
+        await waitForNeighbours(arrivals)
         try await catchUpWithNeighbours()
         while !isStopping {
             let next = chain.withLock { $0.committed } + 1
@@ -201,13 +206,23 @@ public final class PeerNode: Sendable {
         }
     }
 
-    /// Waits until every neighbour is connected, or for two phase timeouts at most.
-    private func waitForNeighbours() async {
+    /// Waits until every neighbour is connected (as `events` tells), or for two phase timeouts
+    /// at most.
+    private func waitForNeighbours(_ events: AsyncStream<TransportEvent>) async {
         setState(.waiting)
         let neighbours = Set(topology.neighbours[id] ?? [])
-        let deadline = ContinuousClock.now + configuration.phaseTimeout * 2
-        while !isStopping, Set(transport.connectedNeighbours) != neighbours, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+        let transport = transport, timeout = configuration.phaseTimeout * 2
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                guard Set(transport.connectedNeighbours) != neighbours else { return }
+                for await event in events {
+                    if case .connected = event, Set(transport.connectedNeighbours) == neighbours { return }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { [self] in await stopped() }
+            await group.next()
+            group.cancelAll()
         }
         let missing = neighbours.subtracting(transport.connectedNeighbours).sorted()
         if !missing.isEmpty { log.event("waiting", "going on without \(missing.joined(separator: ", ")): not connected", ["missing": missing]) }

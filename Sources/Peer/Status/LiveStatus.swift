@@ -5,4 +5,6 @@ import Synchronization
 struct LiveStatus: Sendable {
     var document: NodeStatus
     var phaseStarted: ContinuousClock.Instant?
+    /// Handshakes the transport refused.
+    var transportRefusals = 0
 }

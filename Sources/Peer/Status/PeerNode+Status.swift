@@ -13,6 +13,7 @@ extension PeerNode {
                   sentBytes: metrics.bytesSent, receivedBytes: metrics.bytesReceived, connections: metrics.connectionCount)
         }
         document.refusals = Dictionary(aggregator.refusals.map { (RefusalCategory.of($0), 1) }, uniquingKeysWith: +)
+            .merging(live.transportRefusals > 0 ? ["handshake": live.transportRefusals] : [:], uniquingKeysWith: +)
         document.residentMemoryBytes = ResidentMemory.bytes()
         document.peakResidentMemoryBytes = ResidentMemory.peakBytes()
         let down = document.neighbours.filter { !$0.up }.map(\.id)
