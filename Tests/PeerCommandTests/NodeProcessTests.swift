@@ -120,6 +120,30 @@ import Testing
         for id in federation.ids { #expect(try await federation.waitForExit(id) == 0) }
     }
 
+    /// A peer started from another M(0) than the federation (`--init` of another checkpoint) is
+    /// refused, and stops naming both hashes; the others complete their rounds without it.
+    @Test func aPeerOnAnotherStartingModelIsRefusedNamingBothHashes() async throws {
+        let federation = try LocalFederation(rounds: 2)
+        let other = federation.directory + "/other.safetensors"
+        let made = try PeerProcess.run(["model", "init", "--model", "small-cnn", "--seed", "99", "--out", other])
+        try #require(made.status == 0, "\(made.standardError)")
+        let odd = "peer-4"
+        try federation.start(odd, ["--init", other])
+        for id in federation.ids where id != odd { try federation.start(id, ["--linger"]) }
+        #expect(try await federation.waitForExit(odd) == 1)
+        for id in federation.ids where id != odd { try await federation.waitForLog(id, "all 2 rounds done") }
+        let own = try #require(try federation.journal(odd).first?.modelHash)
+        let theirs = try #require(try federation.journal("peer-1").first?.modelHash)
+        #expect(own != theirs)
+        #expect(federation.log(odd).contains("this peer's M(0) has hash \(own), the federation's"), "\(federation.log(odd).suffix(600))")
+        #expect(federation.log(odd).contains(theirs))
+        for id in federation.ids where id != odd {
+            #expect(try federation.journal(id).filter { $0.kind == .completed }.allSatisfy { !$0.contributors.contains(odd) })
+        }
+        for id in federation.ids where id != odd { federation.signal(id, SIGTERM) }
+        for id in federation.ids where id != odd { #expect(try await federation.waitForExit(id) == 0) }
+    }
+
     /// Each input `peer run` refuses, with its exit status and a message naming what to fix.
     @Test func badInputIsRefusedNamingTheFix() async throws {
         let federation = try LocalFederation(rounds: 1)

@@ -62,7 +62,7 @@ public final class PeerNode: Sendable {
     let chain: Mutex<Chain>
     let status: Mutex<LiveStatus>
     private let stopping = Atomic<Bool>(false)
-    private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let stopWaiters = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
     private let statusServer: HTTPServer?
 
     var topology: Topology { configuration.topology }
@@ -142,18 +142,23 @@ public final class PeerNode: Sendable {
         guard stopping.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         log.event("stopping", "stopping at the next safe point")
         aggregator.stop()
-        for waiter in stopWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) { waiter.resume() }
+        for waiter in stopWaiters.withLock({ waiters in defer { waiters = [:] }; return waiters.values }) { waiter.resume() }
     }
 
-    /// Returns once `stop()` has been called.
+    /// Returns once `stop()` has been called, or when the task is cancelled.
     private func stopped() async {
-        await withCheckedContinuation { continuation in
-            let now = stopWaiters.withLock { waiters in
-                if isStopping { return true }
-                waiters.append(continuation)
-                return false
+        let key = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = stopWaiters.withLock { waiters in
+                    if isStopping || Task.isCancelled { return true }
+                    waiters[key] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
+        } onCancel: {
+            stopWaiters.withLock { $0.removeValue(forKey: key) }?.resume()
         }
     }
 
