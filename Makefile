@@ -39,6 +39,7 @@ demo: build
 	$(RELEASE_BIN) data inspect $$(find .build/demo/hospital -name '*.dcm' | sort | head -1) --png .build/demo/first-image.png
 	$(RELEASE_BIN) train --data .build/demo/hospital --model small-cnn --image-size 48 --epochs 10 --learning-rate 0.01 --alpha 0.5 --no-augment --out .build/demo/small-cnn.safetensors
 	$(RELEASE_BIN) model evaluate --weights .build/demo/small-cnn.safetensors --data .build/demo/hospital
+	tools/demo-federation.sh $(RELEASE_BIN) .build/demo/federation
 
 ## bench: measured figures, written to benchmarks/results/
 bench: build

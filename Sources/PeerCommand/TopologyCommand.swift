@@ -16,7 +16,7 @@ enum TopologyCommand {
     static let generate = Command(
         name: "generate",
         summary: "Write a topology file of a standard shape, with fresh keys.",
-        usage: "peer topology generate KIND --peers N --out FILE [--host H] [--base-port P] [--keys-dir DIR] [--degree K] [--seed S] [--name NAME] [--force]",
+        usage: "peer topology generate KIND --peers N --out FILE [--host H] [--base-port P] [--keys-dir DIR] [--degree K] [--seed S] [--name NAME] [training options] [--force]",
         details: """
         KIND: \(TopologyGenerator.Kind.allCases.map(\.rawValue).joined(separator: ", "))
           torus needs N = rows x columns with both at least 3; random-regular needs
@@ -33,6 +33,16 @@ enum TopologyCommand {
           --seed S                Seed of random-regular (default 1).
           --name NAME             The federation's name (default KIND-N).
           --force                 Replace FILE and key files that exist.
+
+        TRAINING OPTIONS (the file's training section; defaults are the reference pipeline's):
+          --model M               resnet18 (default) or small-cnn.
+          --image-size S          Pixels per side (default 128).
+          --rounds R              Rounds (default 20).
+          --local-epochs E        Local epochs per round (default 1).
+          --batch-size B          Images per batch (default 16).
+          --optimizer O           sgd (default) or adam.
+          --learning-rate LR      Initial learning rate (default 0.01).
+          --training-seed S       Seed of M(0), batch order and augmentation (default 1).
           -h, --help              Show help information.
         """,
         run: runGenerate
@@ -48,6 +58,16 @@ enum TopologyCommand {
         let name = try arguments.option("--name")
         let keysDirectory = try arguments.option("--keys-dir")
         let force = try arguments.flag("--force")
+        let defaults = TrainingSettings.defaults
+        let training = TrainingSettings(
+            model: try arguments.option("--model") ?? defaults.model,
+            imageSize: try arguments.integer("--image-size", default: defaults.imageSize, in: 1...100_000),
+            rounds: try arguments.integer("--rounds", default: defaults.rounds, in: 1...1_000_000),
+            localEpochs: try arguments.integer("--local-epochs", default: defaults.localEpochs, in: 1...1_000_000),
+            batchSize: try arguments.integer("--batch-size", default: defaults.batchSize, in: 1...1_000_000),
+            optimizer: try arguments.option("--optimizer") ?? defaults.optimizer,
+            learningRate: try arguments.number("--learning-rate", default: defaults.learningRate, in: 1e-12...1e6),
+            seed: try arguments.integer("--training-seed", default: defaults.seed, in: 0...Int.max))
         let kindText = try arguments.operand("KIND")
         try arguments.finish()
 
@@ -60,6 +80,7 @@ enum TopologyCommand {
         request.basePort = basePort
         request.seed = UInt64(seed)
         request.name = name
+        request.training = training
         if let degree {
             guard kind == .randomRegular else { throw arguments.usage("'--degree' applies to random-regular only") }
             guard let value = Int(degree) else { throw arguments.usage("'--degree' must be an integer, got '\(degree)'") }

@@ -19,6 +19,8 @@ public enum TopologyGenerator {
         public var degree: Int?
         public var seed: UInt64 = 1
         public var name: String?
+        /// The training section (checked as the parser checks a file's).
+        public var training: TrainingSettings = .defaults
 
         public init(kind: Kind, peerCount: Int) {
             self.kind = kind
@@ -66,12 +68,16 @@ public enum TopologyGenerator {
         let links = edges.map { Topology.Link(ids[$0.0], ids[$0.1]) }
         let name = request.name ?? "\(request.kind.rawValue)-\(n)"
         let text = TopologyWriter.text(name: name, peers: peers, links: links,
-                                       aggregation: .defaults(peerCount: n), training: .defaults)
+                                       aggregation: .defaults(peerCount: n), training: request.training)
         do {
             let topology = try TopologyParser.parse(Array(text.utf8), file: "generated")
             return Output(text: text, topology: topology, identities: identities)
         } catch {
-            preconditionFailure("generated topology does not validate: \(error)")
+            // Only the training settings come from the caller unchecked.
+            let options = ["training.model": "--model", "training.imageSize": "--image-size", "training.rounds": "--rounds",
+                           "training.localEpochs": "--local-epochs", "training.batchSize": "--batch-size", "training.optimizer": "--optimizer",
+                           "training.learningRate": "--learning-rate", "training.seed": "--training-seed"]
+            throw Failure(option: options[error.field] ?? error.field, problem: "\(error.value.map { $0 + " " } ?? "")\(error.problem); \(error.fix)")
         }
     }
 
