@@ -4,7 +4,7 @@ JOBS ?= 2
 RELEASE_BIN = .build/release/peer
 FIXTURE = ../shared/fixtures/siim/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm
 
-.PHONY: deps build debug test demo bench bench-data faults-simulated venv check-data check-pytorch clean
+.PHONY: deps build debug test demo bench bench-data bench-node faults-simulated venv check-data check-pytorch check-node clean
 
 ## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
 deps:
@@ -71,6 +71,12 @@ bench-data: build venv
 		--curve-full $(BENCH_DATA)/full.json --curve-half $(BENCH_DATA)/half.json \
 		--external-full $(BENCH_DATA)/full-external.json --external-half $(BENCH_DATA)/half-external.json --out benchmarks/results/data.md
 
+## bench-node: two ResNet-18 peers at 128 px, batch 16, 10 rounds: resident memory per round and
+## the peak against 1.5 GiB (benchmarks/results/node.md)
+bench-node: build
+	rm -rf .build/bench-node
+	python3 tools/bench-node.py $(RELEASE_BIN) .build/bench-node benchmarks/results/node.md
+
 ## faults-simulated: split liveness views and partitions, 20 seeds each, in peer simulate
 ## (benchmarks/results/faults-simulated.md)
 faults-simulated: build
@@ -95,6 +101,13 @@ check-pytorch: build venv
 	.venv/bin/python -c "import numpy, json, struct; x = numpy.random.default_rng(7).random((2, 1, 64, 64), dtype=numpy.float32); h = json.dumps({'input': {'dtype': 'F32', 'shape': list(x.shape), 'data_offsets': [0, x.nbytes]}}).encode(); h += b' ' * (-len(h) % 8); open('.build/check/input.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + x.tobytes())"
 	$(RELEASE_BIN) model forward --weights .build/check/resnet18.safetensors --input .build/check/input.safetensors --output .build/check/logits.safetensors
 	.venv/bin/python tools/check-pytorch.py .build/check/resnet18.safetensors .build/check/input.safetensors .build/check/logits.safetensors
+
+## check-node: two peer run processes (resnet18 at 32 px): /metrics through prometheus_client's
+## parser, /status fields, byte-identical checkpoints loading strictly into PyTorch (tools/check-node.py)
+check-node: build venv
+	.venv/bin/pip install -q prometheus_client
+	rm -rf .build/check-node
+	.venv/bin/python tools/check-node.py $(RELEASE_BIN) .build/check-node
 
 clean:
 	rm -rf .build

@@ -83,4 +83,7 @@ public struct RoundOutcome: Sendable {
     public let computeSeconds: Double
     /// The coordinator's signed Outcome of the completed round, when this peer has it.
     public var signedOutcome: SignedOutcome? = nil
+    /// Peers of the round's Roster1 that did not contribute, with the phase each was lost in
+    /// (share-keys or masked-input), as this peer saw the rosters and the Total.
+    public var lostIn: [String: String] = [:]
 }

@@ -99,7 +99,8 @@ extension SecureAggregationPeer {
                                 sumBytes: Self.wordBytes(result.sum), totalWeight: result.weight, aggregateHash: result.hash,
                                 sharedUnmasking: result.shared, caughtUpFrom: nil, phaseTimes: times,
                                 maskBytesExpanded: maskBytes - startMask, computeSeconds: computeSeconds - startCompute,
-                                signedOutcome: result.outcome.map(SignedOutcome.init))
+                                signedOutcome: result.outcome.map(SignedOutcome.init),
+                                lostIn: Self.lostIn(members: context.members, survivors: context.survivors, dropped: total.dropped))
         } catch let abort as Abort {
             return aborted(abort.reason)
         } catch {
@@ -108,6 +109,15 @@ extension SecureAggregationPeer {
             refuse("round \(round): \(error)")
             return aborted(.failed("\(error)"))
         }
+    }
+
+    /// The phase each peer of the roster was lost in: share-keys for a member whose bundle
+    /// did not reach Roster2, masked-input for a Roster2 peer the Total drops.
+    static func lostIn(members: [String], survivors: [String], dropped: [String]) -> [String: String] {
+        let bundled = Set(survivors)
+        var lost = Dictionary(uniqueKeysWithValues: members.filter { !bundled.contains($0) }.map { ($0, "share-keys") })
+        for peer in dropped { lost[peer] = "masked-input" }
+        return lost
     }
 
     // MARK: - Waiting

@@ -44,6 +44,8 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     public var coordinator: String?
     public var contributors: [String] = []
     public var dropped: [String] = []
+    /// Roster1 peers that did not contribute, with the phase each was lost in.
+    public var lostIn: [String: String] = [:]
     /// Whether this peer's update is in the aggregate.
     public var contributed = false
     public var caughtUpFrom: String?

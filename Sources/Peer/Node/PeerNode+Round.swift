@@ -53,6 +53,7 @@ extension PeerNode {
         entry.coordinator = outcome.coordinator
         entry.contributors = outcome.contributors
         entry.dropped = outcome.dropped
+        entry.lostIn = outcome.lostIn
         var next: ModelState?
         if outcome.abortReason == nil, let average = outcome.average {
             let candidate = base.adding(average)

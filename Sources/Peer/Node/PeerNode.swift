@@ -238,6 +238,7 @@ public final class PeerNode: Sendable {
             $0.document.state = value
             $0.document.phase = phase
             $0.phaseStarted = phase == nil ? nil : ContinuousClock.now
+            $0.document.phaseStarted = phase == nil ? nil : Date().formatted(.iso8601)
             if value != .training { $0.document.progress = nil }
         }
     }

@@ -43,6 +43,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         public var kind: JournalEntry.Kind
         public var contributors: [String]
         public var dropped: [String]
+        /// Roster1 peers that did not contribute, with the phase each was lost in.
+        public var lostIn: [String: String]
         public var contributed: Bool
         public var abortReason: String?
         public var trainingLoss: Double?
@@ -62,7 +64,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var round: Int
     public var rounds: Int
     public var phase: String?
-    /// Seconds since the phase began.
+    /// When the phase began (ISO 8601), and the seconds since.
+    public var phaseStarted: String?
     public var phaseSeconds: Double?
     public var progress: Progress?
     public var lastCommittedRound: Int
@@ -77,4 +80,29 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var residentMemoryBytes: Int?
     public var peakResidentMemoryBytes: Int?
     public var warnings: [String]
+
+    /// Every field is written, absent ones as null, so that readers see the same keys always.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(federation, forKey: .federation)
+        try container.encode(version, forKey: .version)
+        try container.encode(state, forKey: .state)
+        try container.encode(round, forKey: .round)
+        try container.encode(rounds, forKey: .rounds)
+        try container.encode(phase, forKey: .phase)
+        try container.encode(phaseStarted, forKey: .phaseStarted)
+        try container.encode(phaseSeconds, forKey: .phaseSeconds)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(lastCommittedRound, forKey: .lastCommittedRound)
+        try container.encode(modelHash, forKey: .modelHash)
+        try container.encode(chainHead, forKey: .chainHead)
+        try container.encode(neighbours, forKey: .neighbours)
+        try container.encode(refusals, forKey: .refusals)
+        try container.encode(history, forKey: .history)
+        try container.encode(aborts, forKey: .aborts)
+        try container.encode(residentMemoryBytes, forKey: .residentMemoryBytes)
+        try container.encode(peakResidentMemoryBytes, forKey: .peakResidentMemoryBytes)
+        try container.encode(warnings, forKey: .warnings)
+    }
 }
