@@ -86,6 +86,33 @@ import Testing
         for id in federation.ids { #expect(try await federation.waitForExit(id) == 0) }
     }
 
+    /// SIGTERM in the middle of a round: the peer leaves it, exits 0 with its journal whole,
+    /// and started again it catches up and ends on the federation's model. Its log, in JSON
+    /// lines, carries every phase and round as fields.
+    @Test func aPeerStoppedMidRoundExitsZeroAndResumes() async throws {
+        let federation = try LocalFederation(rounds: 4)
+        let victim = "peer-3"
+        try federation.start(victim, ["--log-format", "json"])
+        for id in federation.ids where id != victim { try federation.start(id, ["--linger"]) }
+        try await federation.waitForLog(victim, "round 2 phase share-keys")
+        federation.signal(victim, SIGTERM)
+        #expect(try await federation.waitForExit(victim) == 0)
+        let stopped = try federation.journal(victim)
+        #expect(stopped.last.map { $0.round <= 2 } == true && stopped.map(\.round) == Array(0...(stopped.last?.round ?? 0)))
+        let lines = federation.log(victim).split(separator: "\n").map(String.init)
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)") }
+        #expect(objects.allSatisfy { $0["peer"] as? String == victim && $0["event"] is String && $0["time"] is String })
+        let round1 = try #require(objects.first { $0["event"] as? String == "round" && $0["round"] as? Int == 1 })
+        #expect(round1["contributors"] as? [String] == federation.ids && (round1["modelHash"] as? String)?.count == 64)
+        #expect(objects.contains { $0["event"] as? String == "phase" && $0["phase"] as? String == "masked-input" })
+
+        try federation.start(victim, ["--linger"])
+        for id in federation.ids { try await federation.waitForLog(id, "all 4 rounds done") }
+        #expect(Set(try federation.ids.map { try federation.newestCheckpoint($0) }).count == 1)
+        for id in federation.ids { federation.signal(id, SIGTERM) }
+        for id in federation.ids { #expect(try await federation.waitForExit(id) == 0) }
+    }
+
     /// A peer kept down for more rounds than neighbours keep records of (2), then restarted
     /// with a truncated temporary checkpoint and a half-written journal line in its state
     /// directory: it ignores and removes both, resumes from its last good round, takes a

@@ -39,6 +39,20 @@ public enum SafetensorsWriter {
 
     /// The file bytes for `tensors` (in the given order).
     public static func encode(_ tensors: [Tensor]) -> [UInt8] {
+        var bytes = head(tensors)
+        bytes.reserveCapacity(bytes.count + tensors.reduce(0) { $0 + $1.byteCount })
+        for tensor in tensors { // x86_64 and arm64 are little endian
+            switch tensor.values {
+            case .float32(let values): values.withUnsafeBytes { bytes += $0 }
+            case .int64(let values): values.withUnsafeBytes { bytes += $0 }
+            }
+        }
+        return bytes
+    }
+
+    /// The bytes before the data of a file of `tensors`: the header's length and the header,
+    /// which names every tensor's dtype, shape and byte range.
+    public static func head(_ tensors: [Tensor]) -> [UInt8] {
         var offset = 0
         var entries: [String] = []
         for tensor in tensors {
@@ -49,16 +63,8 @@ public enum SafetensorsWriter {
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
         while header.count % 8 != 0 { header.append(0x20) } // spaces keep the data 8-byte aligned
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
-        bytes += header
-        for tensor in tensors { // x86_64 and arm64 are little endian
-            switch tensor.values {
-            case .float32(let values): values.withUnsafeBytes { bytes += $0 }
-            case .int64(let values): values.withUnsafeBytes { bytes += $0 }
-            }
-        }
-        return bytes
+        return bytes + header
     }
 
     /// Writes `tensors` to `path` atomically.

@@ -36,6 +36,11 @@ public final class BasicBlock: Layer {
     /// The batch norm layers, in state_dict order (their buffers follow their parameters there).
     public var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
 
+    public func releaseCaches() {
+        let layers: [any Layer] = [conv1, bn1, relu1, conv2, bn2, reluOut] + (downsample.map { [$0.conv, $0.bn] } ?? [])
+        layers.forEach { $0.releaseCaches() }
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var main = relu1.forward(bn1.forward(conv1.forward(input, training: training), training: training), training: training)
         main = bn2.forward(conv2.forward(main, training: training), training: training)

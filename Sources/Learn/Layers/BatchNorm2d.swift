@@ -18,6 +18,8 @@ public final class BatchNorm2d: Layer {
 
     private var cache: (normalized: [Float], inverseDeviation: [Float], shape: [Int])?
 
+    public func releaseCaches() { cache = nil }
+
     public init(name: String, channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
         self.channels = channels
         self.momentum = momentum

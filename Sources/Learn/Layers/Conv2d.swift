@@ -16,6 +16,11 @@ public final class Conv2d: Layer {
     /// The column matrix of the last forward and the input shape it was built for: backward uses
     /// it, and the next forward of that shape reuses its memory (whose padding entries stay zero).
     private var columns: (inputShape: [Int], values: [Float])?
+
+    public func releaseCaches() {
+        columns = nil
+        backwardReady = false
+    }
     /// Whether `columns` comes from a training forward.
     private var backwardReady = false
 

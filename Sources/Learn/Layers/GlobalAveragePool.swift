@@ -2,6 +2,8 @@
 public final class GlobalAveragePool: Layer {
     private var inputShape: [Int]?
 
+    public func releaseCaches() { inputShape = nil }
+
     public init() {}
 
     public var parameters: [Parameter] { [] }

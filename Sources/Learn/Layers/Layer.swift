@@ -32,6 +32,9 @@ public protocol Layer: AnyObject {
     var stateDict: [SafetensorsWriter.Tensor] { get }
     /// The batch normalisations inside, whose running statistics are buffers of the state_dict.
     var batchNorms: [BatchNorm2d] { get }
+    /// Drops what the last training forward kept for the backward pass (column matrices,
+    /// normalised inputs, masks), so that a model between training steps holds only its state.
+    func releaseCaches()
 }
 
 extension Layer {

@@ -9,6 +9,8 @@ public final class Linear: Layer {
 
     private var cachedInput: Tensor?
 
+    public func releaseCaches() { cachedInput = nil }
+
     public init(name: String, inputFeatures: Int, outputFeatures: Int, weights: [Float]? = nil, biases: [Float]? = nil) {
         precondition(inputFeatures > 0 && outputFeatures > 0, "invalid linear layer")
         self.inputFeatures = inputFeatures

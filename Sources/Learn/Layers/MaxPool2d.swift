@@ -7,6 +7,8 @@ public final class MaxPool2d: Layer {
     /// For each output value, the index of its maximum within its own input plane.
     private var cache: (argmax: [Int32], inputShape: [Int])?
 
+    public func releaseCaches() { cache = nil }
+
     public init(kernelSize: Int, stride: Int, padding: Int = 0) {
         precondition(kernelSize > 0 && stride > 0 && padding >= 0 && padding * 2 <= kernelSize, "invalid pooling")
         self.kernelSize = kernelSize

@@ -2,6 +2,8 @@
 public final class ReLU: Layer {
     private var cachedInput: Tensor?
 
+    public func releaseCaches() { cachedInput = nil }
+
     public init() {}
 
     public var parameters: [Parameter] { [] }

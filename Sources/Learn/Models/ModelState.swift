@@ -67,6 +67,36 @@ public struct ModelState: Sendable {
         return replacingVector(next)
     }
 
+    /// Calls `body` with each float tensor's values and their offset in `vector`, in order.
+    public func forEachSegment(_ body: (_ offset: Int, _ values: [Float]) -> Void) {
+        var offset = 0
+        for tensor in tensors {
+            guard case .float32(let values) = tensor.values else { continue }
+            body(offset, values)
+            offset += values.count
+        }
+    }
+
+    /// The bytes of `adding(delta).safetensors`, handed to `body` piece by piece (the head, then
+    /// each tensor), without the whole new state in memory at once: what a model hash needs.
+    /// - Precondition: `delta.count == vectorCount`.
+    public func safetensorsPieces(adding delta: [Float], _ body: (UnsafeRawBufferPointer) -> Void) {
+        precondition(delta.count == vectorCount, "a delta of \(delta.count) values for a state of \(vectorCount)")
+        SafetensorsWriter.head(tensors).withUnsafeBytes(body)
+        var offset = 0
+        for tensor in tensors {
+            switch tensor.values {
+            case .float32(let values):
+                var sum = values
+                for i in sum.indices { sum[i] += delta[offset + i] }
+                offset += values.count
+                sum.withUnsafeBytes(body)
+            case .int64(let values):
+                values.withUnsafeBytes(body)
+            }
+        }
+    }
+
     /// Loads this state into `model` strictly (`StateDictLoading`).
     public func load(into model: any Layer) throws(StateDictLoading.Mismatch) {
         try StateDictLoading.load(tensors.map { SafetensorsReader.Entry(name: $0.name, shape: $0.shape, values: $0.values) }, into: model)

@@ -65,6 +65,11 @@ public final class ResNet: Layer {
     /// The batch norm layers in state_dict order.
     public var batchNorms: [BatchNorm2d] { [bn1] + blocks.flatMap(\.batchNorms) }
 
+    public func releaseCaches() {
+        ([conv1, bn1, relu, maxPool, pool, fc] as [any Layer]).forEach { $0.releaseCaches() }
+        blocks.forEach { $0.releaseCaches() }
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = maxPool.forward(relu.forward(bn1.forward(conv1.forward(input, training: training), training: training), training: training),
                                 training: training)

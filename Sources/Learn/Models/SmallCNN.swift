@@ -24,6 +24,8 @@ public final class SmallCNN: Layer {
 
     public var batchNorms: [BatchNorm2d] { layers.flatMap(\.batchNorms) }
 
+    public func releaseCaches() { layers.forEach { $0.releaseCaches() } }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         layers.reduce(input) { $1.forward($0, training: training) }
     }

@@ -20,6 +20,11 @@ final class ScratchPool: Sendable {
         return try body(UnsafeMutableBufferPointer(start: buffer.base, count: count))
     }
 
+    /// Frees every idle buffer.
+    func drain() {
+        idle.update { $0.removeAll() }
+    }
+
     /// The smallest idle buffer that holds `count` values, or a new one.
     private func take(_ count: Int) -> Buffer {
         let reused = idle.update { idle -> Buffer? in

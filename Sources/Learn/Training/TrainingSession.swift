@@ -26,6 +26,13 @@ public final class TrainingSession {
         trainer.train(epochs: epochs, firstEpoch: firstEpoch, source: recipe.batches(of: library), progress: progress, isCancelled: isCancelled)
     }
 
+    /// Frees what training keeps between steps (the layers' caches, idle scratch buffers):
+    /// memory the rest of a round can use, when no step follows soon.
+    public func releaseTrainingMemory() {
+        model.releaseCaches()
+        ScratchPool.shared.drain()
+    }
+
     /// Batches per epoch of `library`.
     public func batchesPerEpoch(of library: ImageLibrary) -> Int { (library.images.count + recipe.batchSize - 1) / recipe.batchSize }
 

@@ -59,9 +59,13 @@ final class NodeTraining: @unchecked Sendable {
         try base.load(into: session.model)
         let summary = session.train(epochs: settings.localEpochs, firstEpoch: (round - 1) * settings.localEpochs, on: training,
                                     progress: progress, isCancelled: isCancelled)
+        session.releaseTrainingMemory()
         guard !summary.cancelled else { return nil }
-        let trained = ModelState(session.model).vector, start = base.vector
-        return (zip(trained, start).map { $0 - $1 }, summary.meanLoss)
+        var update = ModelState(session.model).vector
+        base.forEachSegment { offset, values in
+            for i in values.indices { update[offset + i] -= values[i] }
+        }
+        return (update, summary.meanLoss)
     }
 
     /// The figures of `model` on the validation part, at the F1-maximising threshold.

@@ -39,7 +39,11 @@ extension PeerNode {
         seconds["train"] = (ContinuousClock.now - trainStart) / .seconds(1)
 
         let weight = min(1, Double(training.training.images.count) / Double(topology.aggregation.maxWeight))
-        let link = ModelLink(base: baseHash) { average in Blake2b.hash(base.adding(average).safetensors) }
+        let link = ModelLink(base: baseHash) { average in
+            var hasher = Blake2b.Hasher()
+            base.safetensorsPieces(adding: average) { hasher.update($0) }
+            return hasher.finalize()
+        }
         let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
             phase(round, name)
         }
