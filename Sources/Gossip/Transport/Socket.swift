@@ -8,7 +8,7 @@ import Synchronization
 /// shuts the connection down (waking every read, write and wait on it), and the descriptor is
 /// closed when the socket is released. Every task using a socket holds it, so the descriptor
 /// number cannot be reused while a read, write or poll of this socket is still in flight.
-final class Socket: Sendable {
+public final class Socket: Sendable {
     /// The descriptor, open for as long as the socket exists.
     let descriptor: Int32
     private let shutDown = Atomic<Bool>(false)
@@ -28,12 +28,12 @@ final class Socket: Sendable {
     }
 
     /// Whether `close()` was called.
-    var isClosed: Bool { shutDown.load(ordering: .acquiring) }
+    public var isClosed: Bool { shutDown.load(ordering: .acquiring) }
 
     // MARK: - Opening
 
     /// A listening socket bound to `address` (port 0 picks a free port).
-    static func listen(on address: PeerAddress, backlog: Int32 = 64) throws(TransportError) -> Socket {
+    public static func listen(on address: PeerAddress, backlog: Int32 = 64) throws(TransportError) -> Socket {
         let resolved = try SocketAddress.resolve(address)
         let descriptor = try SystemCall.checked("socket") { Glibc.socket(resolved.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         let socket = try Socket(descriptor: descriptor)
@@ -47,7 +47,7 @@ final class Socket: Sendable {
     }
 
     /// Connects to `address`, waiting without blocking a thread.
-    static func connect(to address: PeerAddress) async throws -> Socket {
+    public static func connect(to address: PeerAddress) async throws -> Socket {
         let resolved = try SocketAddress.resolve(address)
         let descriptor = try SystemCall.checked("socket") { Glibc.socket(resolved.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         let socket = try Socket(descriptor: descriptor)
@@ -65,7 +65,7 @@ final class Socket: Sendable {
     }
 
     /// The local port (after binding to port 0).
-    var localPort: UInt16 {
+    public var localPort: UInt16 {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) {
@@ -81,7 +81,7 @@ final class Socket: Sendable {
     }
 
     /// Accepts the next connection.
-    func accept() async throws -> Socket {
+    public func accept() async throws -> Socket {
         while true {
             let outcome = try whileOpen { try SystemCall.run("accept") { Glibc.accept(descriptor, nil, nil) } }
             if case .done(let client) = outcome {
@@ -96,7 +96,7 @@ final class Socket: Sendable {
 
     /// Reads exactly `count` bytes.
     /// - Throws: `TransportError.closed` at end of file.
-    func read(exactly count: Int) async throws -> [UInt8] {
+    public func read(exactly count: Int) async throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -116,7 +116,7 @@ final class Socket: Sendable {
 
     /// Reads what is there, up to `maximum` bytes, waiting until something is.
     /// - Throws: `TransportError.closed` at end of file.
-    func read(upTo maximum: Int) async throws -> [UInt8] {
+    public func read(upTo maximum: Int) async throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: maximum)
         while true {
             let outcome = try whileOpen {
@@ -133,7 +133,7 @@ final class Socket: Sendable {
     }
 
     /// Writes all of `bytes`.
-    func write(_ bytes: [UInt8]) async throws {
+    public func write(_ bytes: [UInt8]) async throws {
         var written = 0
         while written < bytes.count {
             let outcome = try whileOpen {
@@ -151,7 +151,7 @@ final class Socket: Sendable {
     /// Shuts the connection down in both directions and wakes its waiters, which then fail with
     /// `TransportError.closed`; safe to call twice and from any task. The descriptor stays open
     /// (and its number taken) until the socket is released.
-    func close() {
+    public func close() {
         guard shutDown.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
         loop.forget(descriptor)

@@ -1,11 +1,11 @@
 import Crypto
-import Gossip
+public import Gossip
 
 /// The parts of a round every peer computes identically from public data: the coordinator
 /// order, the mask graph and the aggregation tree.
-enum RoundStructure {
+public enum RoundStructure {
     /// Peers ordered by BLAKE2b-256(le64(round) || id); the coordinator is the first live one.
-    static func coordinatorOrder(round: UInt64, peers: [String]) -> [String] {
+    public static func coordinatorOrder(round: UInt64, peers: [String]) -> [String] {
         peers.map { (orderKey(round: round, peer: $0), $0) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
     }
 
@@ -63,16 +63,16 @@ enum RoundStructure {
 
     /// The aggregation tree: BFS over the topology's links among `members`, from `root`,
     /// visiting neighbours in canonical order. Members the BFS cannot reach have no parent.
-    struct Tree: Sendable {
-        let root: String
-        let parent: [String: String]
-        let depth: [String: Int]
-        let children: [String: [String]]
+    public struct Tree: Sendable {
+        public let root: String
+        public let parent: [String: String]
+        public let depth: [String: Int]
+        public let children: [String: [String]]
         /// The members the BFS reached, in the order it visited them (the root first): every
         /// prefix of it is a subtree around the root.
         let order: [String]
 
-        init(topology: Topology, members: Set<String>, root: String) {
+        public init(topology: Topology, members: Set<String>, root: String) {
             self.root = root
             var parent: [String: String] = [:], depth = [root: 0], children: [String: [String]] = [:]
             var queue = [root], head = 0

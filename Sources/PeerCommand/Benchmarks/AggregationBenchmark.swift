@@ -1,29 +1,30 @@
 import Crypto
 internal import Foundation
 import Gossip
+import Peer
 
 /// Secure aggregation among peers on loopback against plain float summation over the same tree.
-public enum AggregationBenchmark {
-    public struct Result: Sendable {
-        public let peers: Int
-        public let dimension: Int
-        public let dropped: Int
+enum AggregationBenchmark {
+    struct Result: Sendable {
+        let peers: Int
+        let dimension: Int
+        let dropped: Int
         /// Wall time of one secure round, all peers in one process.
-        public let secureSeconds: Double
+        let secureSeconds: Double
         /// Wall time of plain float summation up and down the same tree.
-        public let plainSeconds: Double
+        let plainSeconds: Double
         /// Per-peer compute (encoding, masking, unmasking), mean and max over survivors.
-        public let computeSecondsMean: Double
-        public let computeSecondsMax: Double
-        public let keystreamBytesMean: Double
+        let computeSecondsMean: Double
+        let computeSecondsMax: Double
+        let keystreamBytesMean: Double
         /// Whether the measured round shared its unmasking (among helpers nearest the coordinator).
-        public let sharedUnmasking: Bool
-        public let exact: Bool
+        let sharedUnmasking: Bool
+        let exact: Bool
     }
 
     /// Runs one plain and one secure round among `peers` peers (complete topology on loopback,
     /// one peer crashing after the share phase when `drop`).
-    public static func run(peers count: Int, dimension: Int, drop: Bool, progress: @Sendable (String) -> Void) async throws -> Result {
+    static func run(peers count: Int, dimension: Int, drop: Bool, progress: @Sendable (String) -> Void) async throws -> Result {
         let keys = (0..<count).map { _ in IdentityKey() }
         let ports = try LoopbackPorts.free(count)
         let ids = (1...count).map { "peer-\($0)" }

@@ -1,4 +1,5 @@
 import Gossip
+import Peer
 
 /// The baseline that secure aggregation is measured against: the same tree, float vectors in
 /// the clear, summed up to the root and sent back down. Transport channel 3.

@@ -1,15 +1,16 @@
 import Crypto
+import Gossip
 internal import Foundation
 import Synchronization
 
 /// Measurements of this host's transport: raw TCP on loopback, raw secretstream sealing, and
 /// one encrypted channel between two transports, each moving the same number of bytes.
-public enum TransportBenchmark {
+enum TransportBenchmark {
     /// Bytes per write or message.
     static let chunkByteCount = 16 << 20
 
     /// Seconds to seal `byteCount` bytes with `crypto_secretstream_xchacha20poly1305_push` in 16 MiB messages.
-    public static func secretStreamSeconds(byteCount: Int) throws -> Double {
+    static func secretStreamSeconds(byteCount: Int) throws -> Double {
         let pusher = try SecretStreamPusher(key: SecureBytes(randomCount: SecretStream.keyByteCount))
         let chunk = [UInt8](repeating: 0x5a, count: chunkByteCount)
         return try measure {
@@ -22,7 +23,7 @@ public enum TransportBenchmark {
     }
 
     /// Seconds to move `byteCount` bytes over one plain TCP connection on loopback.
-    public static func rawTCPSeconds(byteCount: Int) async throws -> Double {
+    static func rawTCPSeconds(byteCount: Int) async throws -> Double {
         let listener = try Socket.listen(on: PeerAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         let port = listener.localPort
@@ -48,7 +49,7 @@ public enum TransportBenchmark {
     }
 
     /// Seconds to move `byteCount` bytes as 16 MiB messages from one transport to its neighbour.
-    public static func channelSeconds(byteCount: Int) async throws -> Double {
+    static func channelSeconds(byteCount: Int) async throws -> Double {
         let keys = [IdentityKey(), IdentityKey()]
         let ports = try LoopbackPorts.free(2)
         let peers = (0..<2).map {
