@@ -4,6 +4,7 @@ internal import Foundation
 import Gossip
 import Learn
 import Peer
+import Synchronization
 
 /// `peer run`: the long-running peer of one hospital.
 enum RunCommand {
@@ -46,8 +47,9 @@ enum RunCommand {
         SIGINT or SIGTERM stops the peer at the next safe point (it leaves a round in progress
         without revealing anything more) and exits 0.
 
-        Exit status: 0 done or stopped; 1 a listening address is taken, or the run failed;
-        64 bad input (the message names the file and the fix).
+        Exit status: 0 done or stopped; 1 a listening address is taken, the state could not be
+        written (a full disk), or the federation started from another M(0); 64 bad input (the
+        message names the file, the option and the fix).
         """,
         run: run
     )
@@ -97,10 +99,17 @@ enum RunCommand {
         configuration.killAt = killAt
         configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
         let log = NodeLog(peer: id, format: format)
+        // Signals are caught from the start: one that comes while the data is decoded stops the
+        // node before it listens.
+        let stop = StopRequest()
+        let signals = stopOnSignals(stop)
+        defer { signals.forEach { $0.cancel() } }
         do {
             let node = try PeerNode(configuration: configuration, log: log)
-            let signals = stopOnSignals(node)
-            defer { signals.forEach { $0.cancel() } }
+            guard stop.attach(node) else {
+                log.event("stopped", "stopped before starting")
+                return ExitStatus.success
+            }
             try await node.run()
             return ExitStatus.success
         } catch {
@@ -109,14 +118,36 @@ enum RunCommand {
         }
     }
 
-    /// SIGINT and SIGTERM ask `node` to stop instead of killing the process.
-    private static func stopOnSignals(_ node: PeerNode) -> [any DispatchSourceSignal] {
+    /// SIGINT and SIGTERM make `stop` ask the node to stop instead of killing the process.
+    private static func stopOnSignals(_ stop: StopRequest) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { node.stop() }
+            source.setEventHandler { stop.request() }
             source.resume()
             return source
+        }
+    }
+}
+
+/// A stop asked for by a signal, before or after the node exists.
+final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, node: PeerNode?)>((false, nil))
+
+    /// Stops the node, or the node to come.
+    func request() {
+        let node = state.withLock { state in
+            state.requested = true
+            return state.node
+        }
+        node?.stop()
+    }
+
+    /// Hands the node over; false when a stop was asked for already.
+    func attach(_ node: PeerNode) -> Bool {
+        state.withLock { state in
+            state.node = node
+            return !state.requested
         }
     }
 }

@@ -89,8 +89,14 @@ final class LocalFederation {
     func log(_ id: String) -> String { (try? String(contentsOfFile: logPath(id), encoding: .utf8)) ?? "" }
 
     /// Waits until `id`'s log contains `text`.
+    /// - Throws: when the deadline passes or the process exits first (with its log's end).
     func waitForLog(_ id: String, _ text: String, timeout: Duration = .seconds(120)) async throws {
-        try await waitUntil(timeout: timeout, "\(id) to log '\(text)'") { self.log(id).contains(text) }
+        try await waitUntil(timeout: timeout, "\(id) to log '\(text)'") {
+            self.log(id).contains(text) || processes[id]?.isRunning == false
+        }
+        guard log(id).contains(text) else {
+            throw TimedOut(description: "\(id) exited before logging '\(text)':\n\(log(id).suffix(1000))")
+        }
     }
 
     /// Waits for `id`'s process to exit and returns its exit status (or, when a signal ended

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Gossip
 import Learn
-import Peer
+@testable import Peer
 import Testing
 
 /// `peer run` as hospitals run it: real processes on loopback, real sockets, kill -9.
@@ -171,6 +171,35 @@ import Testing
         for id in federation.ids where id != odd { #expect(try await federation.waitForExit(id) == 0) }
     }
 
+    /// A neighbour sending hostile sync messages on channel 3 (garbage, a checkpoint request
+    /// for round 2^64-1, an unasked-for reply) is refused and logged; the peer keeps serving
+    /// heads, and refuses to fetch from a neighbour claiming a round past the federation's end.
+    @Test func hostileSyncMessagesAreRefused() async throws {
+        let federation = try LocalFederation(rounds: 2)
+        try federation.start("peer-1", ["--linger"])
+        try await federation.waitForLog("peer-1", "listening on")
+        let identity = try IdentityKey(contentsOfFile: federation.directory + "/keys/peer-2.key")
+        let transport = try Transport(topology: federation.topology, localID: "peer-2", identity: identity)
+        defer { transport.stop() }
+        let replies = Recorded()
+        transport.setHandler(channel: NodeSync.channel) { _, bytes in replies.append(bytes) }
+        try transport.start()
+        try await waitUntil(timeout: .seconds(30), "peer-2's link to peer-1") { transport.connectedNeighbours == ["peer-1"] }
+        let liar = SyncMessage.Head(committed: UInt64.max, running: 0, activity: .idle, start: [UInt8](repeating: 0, count: 32), outcome: [])
+        for hostile in [[0xff, 1, 2], SyncMessage.checkpointRequest(id: 7, round: UInt64.max).encoded, SyncMessage.head(id: 99, liar).encoded] {
+            try await transport.send(hostile, channel: NodeSync.channel, to: "peer-1")
+        }
+        try await transport.send(SyncMessage.headRequest(id: 8).encoded, channel: NodeSync.channel, to: "peer-1")
+        try await waitUntil(timeout: .seconds(30), "two replies") { replies.count >= 2 }
+        let decoded = try replies.values.map { try SyncMessage.decode($0, modelByteLimit: 1 << 20) }
+        #expect(decoded.contains(.checkpoint(id: 7, round: 0, outcome: [], model: [])))
+        #expect(decoded.contains { if case .head(8, let head) = $0 { head.committed <= 2 } else { false } }, "\(decoded)")
+        try await federation.waitForLog("peer-1", "unknown sync message kind 255")
+        try await federation.waitForLog("peer-1", "sync reply 99 from peer-2 that nothing waits for")
+        federation.signal("peer-1", SIGTERM)
+        #expect(try await federation.waitForExit("peer-1") == 0)
+    }
+
     /// Each input `peer run` refuses, with its exit status and a message naming what to fix.
     @Test func badInputIsRefusedNamingTheFix() async throws {
         let federation = try LocalFederation(rounds: 1)
@@ -273,4 +302,14 @@ extension Array where Element == UInt8 {
         }
         self = bytes
     }
+}
+
+/// Messages a test transport received, in order.
+final class Recorded: Sendable {
+    private let lock = NSLock()
+    nonisolated(unsafe) private var items: [[UInt8]] = []
+
+    func append(_ bytes: [UInt8]) { lock.withLock { items.append(bytes) } }
+    var values: [[UInt8]] { lock.withLock { items } }
+    var count: Int { values.count }
 }

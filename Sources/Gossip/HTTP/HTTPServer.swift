@@ -66,7 +66,16 @@ public final class HTTPServer: Sendable {
         state.withLock { $0.listener = listener }
         let task = Task { [self] in
             while true {
-                guard let client = try? await listener.accept() else { return }
+                let client: Socket
+                do {
+                    client = try await listener.accept()
+                } catch {
+                    // Closed by stop(); otherwise out of descriptors or an aborted connection:
+                    // the endpoint keeps serving once that passes.
+                    if listener.isClosed || Task.isCancelled { return }
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
                 let admitted = state.withLock { state in
                     guard state.active < limits.connections else { return false }
                     state.active += 1
@@ -75,7 +84,7 @@ public final class HTTPServer: Sendable {
                 Task {
                     defer { client.close() }
                     guard admitted else {
-                        try? await client.write(Self.encode(.text(503, "too many status connections\n"), head: false))
+                        await Self.refuse(client, .text(503, "too many status connections\n"), drainingFor: .milliseconds(200))
                         return
                     }
                     defer { self.state.withLock { $0.active -= 1 } }
@@ -106,12 +115,7 @@ public final class HTTPServer: Sendable {
             received += more
         }
         guard Self.headerEnd(received) != nil else {
-            try? await client.write(Self.encode(.text(431, "request line and headers exceed \(limits.requestBytes) bytes\n"), head: false))
-            // Unread bytes at close would reset the connection before the client reads the
-            // answer: end the answer, then drain what the client still sends (bounded, timed).
-            client.shutdownWrite()
-            var drained = 0
-            while drained < 1 << 20, let more = try? await client.read(upTo: 65536) { drained += more.count }
+            await Self.refuse(client, .text(431, "request line and headers exceed \(limits.requestBytes) bytes\n"), drainingFor: nil)
             return
         }
         guard let request = Self.parse(received) else {
@@ -125,6 +129,24 @@ public final class HTTPServer: Sendable {
             response = .text(405, "only GET and HEAD are served\n")
         }
         try? await client.write(Self.encode(response, head: request.method == "HEAD"))
+    }
+
+    /// Answers `response` and closes without reading the request. Unread bytes at close would
+    /// reset the connection before the client reads the answer, so the answer is ended and
+    /// what the client still sends is drained (1 MiB at most, for `timeout` when given, else
+    /// within the caller's timer).
+    private static func refuse(_ client: Socket, _ response: Response, drainingFor timeout: Duration?) async {
+        try? await client.write(encode(response, head: false))
+        client.shutdownWrite()
+        let timer = timeout.map { timeout in
+            Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { client.close() }
+            }
+        }
+        defer { timer?.cancel() }
+        var drained = 0
+        while drained < 1 << 20, let more = try? await client.read(upTo: 65536) { drained += more.count }
     }
 
     /// The index just past the blank line ending the headers, if it has come.

@@ -30,14 +30,14 @@ struct Journal {
     func append(_ entry: JournalEntry) throws(NodeError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard var line = try? encoder.encode(entry) else { throw .state(path: path, problem: "cannot encode round \(entry.round)", fix: "") }
+        guard var line = try? encoder.encode(entry) else { throw .storage(path: path, problem: "cannot encode round \(entry.round)", fix: "") }
         line.append(0x0a)
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .state(path: path, problem: "cannot be opened (errno \(errno))", fix: "check the state directory's permissions") }
+        guard descriptor >= 0 else { throw .storage(path: path, problem: "cannot be opened (errno \(errno))", fix: "check the state directory's permissions") }
         defer { close(descriptor) }
         let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == line.count, fsync(descriptor) == 0 else {
-            throw .state(path: path, problem: "could not be written (errno \(errno))", fix: "check free space")
+            throw .storage(path: path, problem: "could not be written (errno \(errno))", fix: "check free space")
         }
     }
 }

@@ -19,15 +19,27 @@ public struct JournalEntry: Codable, Equatable, Sendable {
         case aborted
     }
 
-    /// Validation figures after the round.
+    /// Validation figures after the round; a figure that is not finite (a diverged model) is
+    /// nil, since JSON has no NaN.
     public struct Metrics: Codable, Equatable, Sendable {
         public var trainingLoss: Double?
-        public var validationLoss: Double
-        public var f1: Double
+        public var validationLoss: Double?
+        public var f1: Double?
         public var auc: Double?
-        public var threshold: Double
-        public var precision: Double
-        public var recall: Double
+        public var threshold: Double?
+        public var precision: Double?
+        public var recall: Double?
+
+        public init(trainingLoss: Double?, validationLoss: Double, f1: Double, auc: Double?, threshold: Double, precision: Double, recall: Double) {
+            let finite = { (value: Double?) in value.flatMap { $0.isFinite ? $0 : nil } }
+            self.trainingLoss = finite(trainingLoss)
+            self.validationLoss = finite(validationLoss)
+            self.f1 = finite(f1)
+            self.auc = finite(auc)
+            self.threshold = finite(threshold)
+            self.precision = finite(precision)
+            self.recall = finite(recall)
+        }
     }
 
     public var round: Int

@@ -7,6 +7,8 @@ public enum NodeError: Error, CustomStringConvertible, Equatable {
     case input(what: String, problem: String, fix: String)
     /// The state directory cannot be used.
     case state(path: String, problem: String, fix: String)
+    /// Writing the state failed while running (a full disk, a file removed meanwhile).
+    case storage(path: String, problem: String, fix: String)
     /// An address to listen on is taken or unusable (exit 1).
     case address(what: String, address: String, reason: String)
     /// The federation started from another M(0) than this peer.
@@ -15,7 +17,7 @@ public enum NodeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .input(what, problem, fix): return "\(what): \(problem)" + (fix.isEmpty ? "" : "; \(fix)")
-        case let .state(path, problem, fix): return "\(path): \(problem)" + (fix.isEmpty ? "" : "; \(fix)")
+        case let .state(path, problem, fix), let .storage(path, problem, fix): return "\(path): \(problem)" + (fix.isEmpty ? "" : "; \(fix)")
         case let .address(what, address, reason): return "\(what) \(address) cannot be listened on: \(reason)"
         case let .differentStart(own, federation, from):
             return "this peer's M(0) has hash \(own), the federation's (per \(from)) has \(federation); start every peer from the same --init file or the topology's seed"
@@ -26,7 +28,7 @@ public enum NodeError: Error, CustomStringConvertible, Equatable {
     public var isInputError: Bool {
         switch self {
         case .input, .state: true
-        case .address, .differentStart: false
+        case .storage, .address, .differentStart: false
         }
     }
 }

@@ -12,8 +12,16 @@ extension PeerNode {
         let started = ContinuousClock.now
         var seconds: [String: Double] = [:]
         let (base, baseHash) = chain.withLock { ($0.model, $0.modelHash) }
-        chain.withLock { $0.running = round }
-        defer { chain.withLock { $0.running = 0 } }
+        chain.withLock {
+            $0.running = round
+            $0.activity = .aggregating
+        }
+        defer {
+            chain.withLock {
+                $0.running = 0
+                $0.activity = .idle
+            }
+        }
 
         phase(round, "train")
         let trainStart = ContinuousClock.now
@@ -33,7 +41,7 @@ extension PeerNode {
                 }, isCancelled: { self.isStopping })
             }
         } catch {
-            throw .state(path: configuration.stateDirectory, problem: "the model of round \(round - 1) does not load: \(error)", fix: "give a fresh --state")
+            throw .storage(path: configuration.stateDirectory, problem: "the model of round \(round - 1) does not load: \(error)", fix: "give a fresh --state")
         }
         guard let result else { return }
         seconds["train"] = (ContinuousClock.now - trainStart) / .seconds(1)
@@ -47,8 +55,9 @@ extension PeerNode {
         let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
             phase(round, name)
         }
-        // Done with the round's aggregation: a neighbour waiting for it to end must not wait on this peer.
-        chain.withLock { $0.running = 0 }
+        // A neighbour recovering from the round waits while this peer commits its model, not
+        // while it recovers too.
+        chain.withLock { $0.activity = outcome.abortReason == nil ? .committing : .recovering }
         for time in outcome.phaseTimes { seconds[time.phase] = time.seconds }
         if isStopping { return }
 
@@ -65,6 +74,7 @@ extension PeerNode {
             if let signed = outcome.signedOutcome, signed.model != hash || signed.base != baseHash {
                 log.event("inconsistent", "round \(round): M(r) here is \(ModelLink.short(hash)), the coordinator signed \(ModelLink.short(signed.model)); catching up instead")
                 entry.abortReason = "the model differs from the coordinator's signed hash"
+                chain.withLock { $0.activity = .recovering }
             } else {
                 next = candidate
                 entry.aggregateHash = outcome.aggregateHash?.hexString

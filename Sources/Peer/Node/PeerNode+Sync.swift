@@ -1,8 +1,8 @@
-import Gossip
-import Synchronization
 internal import Foundation
 import Crypto
+import Gossip
 import Learn
+import Synchronization
 
 extension PeerNode {
     /// How a round this peer could not complete ends for it.
@@ -15,42 +15,59 @@ extension PeerNode {
         case abortedEverywhere
     }
 
-    /// What a neighbour says of itself.
+    /// What a neighbour says of itself, its Outcome verified.
     struct Head {
         let neighbour: String
         let committed: Int
         let running: Int
+        let activity: SyncMessage.Activity
+        let start: [UInt8]
         let outcome: SignedOutcome?
+    }
+
+    /// This peer's head: where it is, and the newest signed Outcome naming its committed model.
+    func head(id: UInt64) -> SyncMessage {
+        chain.withLock { chain in
+            let last = chain.entries.last
+            let signed = chain.entries.last { $0.signedOutcome != nil }
+            let outcome = signed?.modelHash == last?.modelHash ? signed?.signedOutcome.flatMap { [UInt8](hex: $0) } ?? [] : []
+            let start = chain.entries.first.flatMap { [UInt8](hex: $0.modelHash) } ?? ModelLink.none.base
+            return .head(id: id, .init(committed: UInt64(last?.round ?? 0), running: UInt64(chain.running), activity: chain.activity,
+                                       start: start, outcome: outcome))
+        }
     }
 
     /// Answers a neighbour's sync request from the chain this peer holds.
     func answer(_ request: SyncMessage) -> SyncMessage? {
-        let (entry, running) = chain.withLock { ($0.entries.last, $0.running) }
         switch request {
-        case .headRequest:
-            let outcome = entry?.signedOutcome.flatMap { [UInt8](hex: $0) } ?? []
-            return .head(committed: UInt64(entry?.round ?? 0), running: UInt64(running), outcome: outcome)
-        case .checkpointRequest(let round):
-            guard let entry, entry.round == Int(round), let outcome = entry.signedOutcome.flatMap({ [UInt8](hex: $0) }),
-                  let model = state.read(entry.checkpoint) else {
-                return .checkpoint(round: 0, outcome: [], model: [])
+        case .headRequest(let id):
+            return head(id: id)
+        case let .checkpointRequest(id, round):
+            guard case let .head(_, head) = head(id: id), head.committed == round, !head.outcome.isEmpty,
+                  let file = chain.withLock({ $0.entries.last?.checkpoint }), let model = state.read(file) else {
+                return .checkpoint(id: id, round: 0, outcome: [], model: [])
             }
-            return .checkpoint(round: round, outcome: outcome, model: model)
+            return .checkpoint(id: id, round: round, outcome: head.outcome, model: model)
         case .head, .checkpoint:
             return nil
         }
     }
 
-    /// The heads of the connected neighbours, asked at once.
+    /// The heads of the connected neighbours, asked at once; a head past the federation's
+    /// last round is refused.
     func heads() async -> [Head] {
         let neighbours = transport.connectedNeighbours, timeout = configuration.phaseTimeout, topology = topology
         return await withTaskGroup(of: Head?.self) { group in
             for neighbour in neighbours {
-                group.addTask { [sync] in
-                    guard case let .head(committed, running, outcome)? = await sync.ask(neighbour, .headRequest, timeout: timeout) else { return nil }
-                    let signed = SignedOutcome.verified(outcome, topology: topology)
-                    return Head(neighbour: neighbour, committed: Int(clamping: committed), running: Int(clamping: running),
-                                outcome: signed?.round == committed ? signed : nil)
+                group.addTask { [sync, log] in
+                    guard case let .head(_, head)? = await sync.ask(neighbour, timeout: timeout, { .headRequest(id: $0) }) else { return nil }
+                    guard head.committed <= UInt64(topology.training.rounds), head.running <= UInt64(topology.training.rounds) else {
+                        log.event("refused", "\(neighbour) claims round \(head.committed), past the federation's \(topology.training.rounds)")
+                        return nil
+                    }
+                    let signed = SignedOutcome.verified(head.outcome, topology: topology)
+                    return Head(neighbour: neighbour, committed: Int(head.committed), running: Int(head.running), activity: head.activity,
+                                start: head.start, outcome: signed.flatMap { $0.round <= head.committed ? $0 : nil })
                 }
             }
             var heads: [Head] = []
@@ -60,32 +77,28 @@ extension PeerNode {
     }
 
     /// Ends round `round` for a peer that did not complete it: waits until no neighbour is
-    /// still running it, then takes a neighbour's signed record of it, or a newer checkpoint.
+    /// still aggregating it or committing its model (six phase timeouts at most), then takes a
+    /// neighbour's signed record of it, or a newer checkpoint.
     func recover(round: Int, base: ModelState, baseHash: [UInt8]) async throws(NodeError) -> Recovery {
         let deadline = ContinuousClock.now + configuration.phaseTimeout * 6
         var found = await heads()
-        while !isStopping, found.contains(where: { $0.running == round }), ContinuousClock.now < deadline {
+        while !isStopping, ContinuousClock.now < deadline,
+              found.isEmpty || found.contains(where: { $0.running == round && ($0.activity == .aggregating || $0.activity == .committing) }) {
             try? await Task.sleep(for: .milliseconds(250))
             found = await heads()
         }
         guard found.contains(where: { $0.committed >= round }) else { return .abortedEverywhere }
-        if let (model, record) = try await record(of: round, base: base, baseHash: baseHash) { return .caughtUp(model, record) }
+        if let (model, record) = await record(of: round, base: base, baseHash: baseHash) { return .caughtUp(model, record) }
         try await catchUpWithNeighbours()
         return chain.withLock { $0.committed } >= round ? .overtaken : .abortedEverywhere
     }
 
     /// A neighbour's record of `round` applied to `base`, when its signed Outcome starts from
     /// `baseHash` and names the model the average gives.
-    /// - Throws: `NodeError.differentStart` when the federation's round 1 started from another
-    ///   M(0) than this peer's.
-    private func record(of round: Int, base: ModelState, baseHash: [UInt8]) async throws(NodeError) -> (ModelState, RoundOutcome)? {
+    private func record(of round: Int, base: ModelState, baseHash: [UInt8]) async -> (ModelState, RoundOutcome)? {
         let record = await aggregator.catchUp(round: UInt64(round), dimension: base.vectorCount)
         guard record.abortReason == nil, let average = record.average, let signed = record.signedOutcome else { return nil }
         guard signed.base == baseHash else {
-            let completed = chain.withLock { $0.entries.contains { $0.kind != .start && $0.kind != .aborted } }
-            if !completed {
-                throw .differentStart(own: baseHash.hexString, federation: signed.base.hexString, from: "round \(round)'s Outcome signed by \(signed.coordinator)")
-            }
             log.event("behind", "round \(round) started from \(ModelLink.short(signed.base)), not this peer's \(ModelLink.short(baseHash))")
             return nil
         }
@@ -99,14 +112,18 @@ extension PeerNode {
     }
 
     /// Brings this peer to the newest model its neighbours hold: round by round from their
-    /// records when one round behind, by their checkpoint (checked against its round's signed
-    /// model hash) when further behind or off the chain.
+    /// records when one round behind, by their checkpoint (checked against the signed model
+    /// hash) when further behind or off the chain.
+    /// - Throws: `NodeError.differentStart` when the neighbour ahead started from another M(0).
     func catchUpWithNeighbours() async throws(NodeError) {
         while !isStopping {
-            let (own, base, baseHash) = chain.withLock { ($0.committed, $0.model, $0.modelHash) }
+            let (own, base, baseHash, start) = chain.withLock { ($0.committed, $0.model, $0.modelHash, $0.entries.first?.modelHash ?? "") }
             let ahead = await heads().filter { $0.committed > own && $0.outcome != nil }.sorted { $0.committed > $1.committed }
             guard let best = ahead.first else { return }
-            if best.committed == own + 1, let (model, record) = try await record(of: own + 1, base: base, baseHash: baseHash) {
+            guard best.start.hexString == start else {
+                throw .differentStart(own: start, federation: best.start.hexString, from: best.neighbour)
+            }
+            if best.committed == own + 1, let (model, record) = await record(of: own + 1, base: base, baseHash: baseHash) {
                 var entry = JournalEntry(round: own + 1, kind: .caughtUp, modelHash: "", baseHash: baseHash.hexString, checkpoint: "", time: "")
                 entry.caughtUpFrom = record.caughtUpFrom
                 entry.coordinator = record.coordinator
@@ -123,23 +140,24 @@ extension PeerNode {
     }
 
     /// Takes the newest checkpoint one of `heads` sends whose bytes have the model hash its
-    /// round's signed Outcome names.
+    /// signed Outcome names.
     /// - Returns: whether one was taken.
     private func adoptCheckpoint(from heads: [Head]) async throws(NodeError) -> Bool {
         setState(.waiting, phase: "fetch-checkpoint")
         for head in heads {
             guard let signed = head.outcome,
-                  case let .checkpoint(round, outcome, bytes)? = await sync.ask(head.neighbour, .checkpointRequest(round: UInt64(head.committed)),
-                                                                                 timeout: configuration.phaseTimeout * 2),
+                  case let .checkpoint(_, round, outcome, bytes)? = await sync.ask(head.neighbour, timeout: configuration.phaseTimeout * 2, {
+                      .checkpointRequest(id: $0, round: UInt64(head.committed))
+                  }),
                   round == UInt64(head.committed), outcome == signed.bytes else { continue }
             guard Blake2b.hash(bytes) == signed.model, let model = try? ModelState(safetensors: bytes),
                   (try? model.load(into: training.session.model)) != nil else {
                 log.event("refused", "the checkpoint of round \(round) from \(head.neighbour) does not have the signed hash \(ModelLink.short(signed.model)) or does not fit the model")
                 continue
             }
-            log.event("checkpoint", "took \(head.neighbour)'s checkpoint of round \(round), model \(ModelLink.short(signed.model)), signed by \(signed.coordinator)",
-                      ["round": Int(round), "from": head.neighbour])
-            var entry = JournalEntry(round: Int(round), kind: .checkpoint, modelHash: "", baseHash: signed.base.hexString, checkpoint: "", time: "")
+            log.event("checkpoint", "took \(head.neighbour)'s checkpoint of round \(round), model \(ModelLink.short(signed.model)), signed by \(signed.coordinator) for round \(signed.round)",
+                      ["round": head.committed, "from": head.neighbour])
+            var entry = JournalEntry(round: head.committed, kind: .checkpoint, modelHash: "", baseHash: signed.base.hexString, checkpoint: "", time: "")
             entry.caughtUpFrom = head.neighbour
             entry.coordinator = signed.coordinator
             entry.aggregateHash = signed.aggregateHash.hexString

@@ -47,8 +47,9 @@ public final class PeerNode: Sendable {
         var entries: [JournalEntry]
         var model: ModelState
         var modelHash: [UInt8]
-        /// The round being run, 0 between rounds.
+        /// The round being run, 0 between rounds, and what this peer is doing with it.
         var running = 0
+        var activity = SyncMessage.Activity.idle
         var committed: Int { entries.last?.round ?? 0 }
     }
 
@@ -192,8 +193,10 @@ public final class PeerNode: Sendable {
         defer { statusServer?.stop() }
         sync.serve { [self] request in answer(request) }
         await waitForNeighbours(arrivals)
-        try await catchUpWithNeighbours()
         while !isStopping {
+            // Before every round: a neighbour may hold a newer model (this peer was down, or
+            // ended a round without it).
+            try await catchUpWithNeighbours()
             let next = chain.withLock { $0.committed } + 1
             guard next <= topology.training.rounds else { break }
             try await runRound(next)

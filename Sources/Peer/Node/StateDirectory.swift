@@ -60,7 +60,7 @@ struct StateDirectory {
             if let optimizer { try SafetensorsWriter.write(optimizer, to: path + "/" + Self.optimizerFile(round: round)) }
             try AtomicFile.write(model, to: path + "/" + file)
         } catch {
-            throw .state(path: path + "/" + file, problem: "could not be written (\(error.localizedDescription))", fix: "check free space")
+            throw .storage(path: path + "/" + file, problem: "could not be written (\(error.localizedDescription))", fix: "check free space")
         }
         prune()
         return file

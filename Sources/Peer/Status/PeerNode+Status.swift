@@ -21,8 +21,9 @@ extension PeerNode {
         return document
     }
 
-    /// Whether the node could take part in a round now: listening, with enough neighbours up
-    /// for the round's threshold to be reachable through them.
+    /// Whether the node could take part in a round now: started (keys, topology, data and
+    /// state checked), listening, and connected to a neighbour (through which the flooding
+    /// overlay reaches the rest of the federation), or without neighbours to wait for.
     var isReady: Bool {
         let document = status.withLock { $0.document }
         guard document.state != .starting, document.state != .failed else { return false }
@@ -42,9 +43,9 @@ extension PeerNode {
             $0.document.chainHead = .init(round: entry.round, modelHash: entry.modelHash, signedBy: entry.signedOutcome == nil ? nil : entry.coordinator)
             if entry.kind == .aborted { $0.document.aborts += 1 }
         }
+        let number = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "-" }
         let figures = entry.metrics.map { metrics in
-            String(format: "loss %.4f  F1 %.4f  AUC %@", metrics.trainingLoss ?? metrics.validationLoss, metrics.f1,
-                   metrics.auc.map { String(format: "%.4f", $0) } ?? "-")
+            "loss \(number(metrics.trainingLoss ?? metrics.validationLoss))  F1 \(number(metrics.f1))  AUC \(number(metrics.auc))"
         } ?? ""
         let fields: [String: any Sendable] = [
             "round": entry.round, "kind": entry.kind.rawValue, "contributors": entry.contributors, "dropped": entry.dropped,
