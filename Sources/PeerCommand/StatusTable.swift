@@ -36,7 +36,10 @@ enum StatusTable {
                 out += "  last round: \(last.kind.rawValue), \(contributors) contributors, \(last.dropped.count) dropped, F1 \(f1)"
                     + (last.auc.map { String(format: ", AUC %.4f", $0) } ?? "") + "\n"
             }
-            let neighbours = status.neighbours.map { n in n.id + (n.up ? "" : " (down)") + (n.lastHeardSeconds.map { String(format: " %.1fs", $0) } ?? "") }
+            let neighbours = status.neighbours.map { n in
+                n.id + (n.up ? "" : " (down)") + (n.lastHeardSeconds.map { String(format: " heard %.1fs ago", $0) } ?? "")
+                    + (n.refusals > 0 ? ", \(n.refusals) refused" : "")
+            }
             if !neighbours.isEmpty { out += "  neighbours: \(neighbours.joined(separator: ", "))\n" }
             if !line.isEmpty { out += "  F1 by round: \(line)\n" }
             for warning in status.warnings { out += "  warning: \(warning)\n" }

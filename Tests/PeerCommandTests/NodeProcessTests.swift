@@ -196,6 +196,8 @@ import Testing
         #expect(decoded.contains { if case .head(8, let head) = $0 { head.committed <= 2 } else { false } }, "\(decoded)")
         try await federation.waitForLog("peer-1", "unknown sync message kind 255")
         try await federation.waitForLog("peer-1", "sync reply 99 from peer-2 that nothing waits for")
+        let status = try JSONDecoder().decode(NodeStatus.self, from: Data(try await HTTPClient.get("/status", from: federation.topology.peer("peer-1")!.status!).body))
+        #expect(status.neighbours.first { $0.id == "peer-2" }?.refusals == 2, "the garbage and the unasked-for reply")
         federation.signal("peer-1", SIGTERM)
         #expect(try await federation.waitForExit("peer-1") == 0)
     }

@@ -50,7 +50,7 @@ extension SecureAggregationPeer {
                                     sharedUnmasking: false, caughtUpFrom: neighbour, phaseTimes: [], maskBytesExpanded: 0,
                                     computeSeconds: computeSeconds - startCompute, signedOutcome: SignedOutcome(held.outcome))
             } catch {
-                refuse("the record of round \(round) from \(neighbour): \(error)")
+                refuse("the record of round \(round) from \(neighbour): \(error)", from: neighbour)
             }
         }
         return RoundOutcome(round: round, peer: id, coordinator: "", abortReason: .missing("a valid record of round \(round) from a neighbour"),

@@ -289,7 +289,7 @@ extension SecureAggregationPeer {
             guard case .advertise(let advertise) = envelope.message, advertise.peer == envelope.from, heard[advertise.peer] == nil,
                   !elsewhere.contains(advertise.peer) else { return }
             guard isValid(advertise) else {
-                refuse("advertise from \(envelope.from) with a bad signature or a key of small order")
+                refuse("advertise from \(envelope.from) with a bad signature or a key of small order", from: envelope.from)
                 return
             }
             // An update made from another model cannot be averaged with this one's.
@@ -526,11 +526,11 @@ extension SecureAggregationPeer {
             }
             let pieceSet = Set(piece.contributors)
             guard piece.words.count == sum.count else {
-                refuse("partial sum of \(piece.words.count) words from \(envelope.from) in round \(round), expected \(sum.count)")
+                refuse("partial sum of \(piece.words.count) words from \(envelope.from) in round \(round), expected \(sum.count)", from: envelope.from)
                 return
             }
             guard pieceSet.isSubset(of: members) else {
-                refuse("partial sum from \(envelope.from) in round \(round) names peers outside the roster")
+                refuse("partial sum from \(envelope.from) in round \(round) names peers outside the roster", from: envelope.from)
                 return
             }
             if !pieceSet.isDisjoint(with: contributors) {
@@ -666,7 +666,7 @@ extension SecureAggregationPeer {
         let needed = context.survivors
         await collect(.reveal, round: round, until: deadline(), { envelope in
             guard case .reveal(let reveal) = envelope.message, reveal.holder == envelope.from, reveal.totalHash == totalHash else {
-                if case .reveal(let r) = envelope.message, r.totalHash != totalHash { refuse("reveal from \(envelope.from) for another total") }
+                if case .reveal(let r) = envelope.message, r.totalHash != totalHash { refuse("reveal from \(envelope.from) for another total", from: envelope.from) }
                 return
             }
             for revealed in reveal.shares {

@@ -105,7 +105,7 @@ extension SecureAggregationPeer {
                 let pieceHelpers = Set(piece.helpers)
                 guard piece.totalHash == totalHash, piece.words.count == context.length, pieceHelpers.isSubset(of: helperSet),
                       pieceHelpers.isDisjoint(with: covered) else {
-                    refuse("correction from \(envelope.from) in round \(round) for another total, of the wrong length or overlapping")
+                    refuse("correction from \(envelope.from) in round \(round) for another total, of the wrong length or overlapping", from: envelope.from)
                     return
                 }
                 Self.accumulate(.add, piece.words, into: &correction)

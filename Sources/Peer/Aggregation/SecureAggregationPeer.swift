@@ -69,6 +69,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         var earliestRoster: [UInt64: String] = [:]
         /// Messages refused, for tests and logs (the most recent `keptRefusals`).
         var refusals: [String] = []
+        var refusalsByPeer: [String: Int] = [:]
     }
 
     /// Content messages of one kind (a bundle, the sum, the aggregate) one peer may push to this
@@ -125,6 +126,15 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         Task { await resendLostPieces() }
     }
 
+    /// Refusals of what each peer sent, by sender.
+    public var refusalsByPeer: [String: Int] { state.withLock { $0.refusalsByPeer } }
+
+    /// Refuses what `peer` sent: logged and counted against it.
+    func refuse(_ reason: String, from peer: String) {
+        state.withLock { $0.refusalsByPeer[peer, default: 0] += 1 }
+        refuse(reason)
+    }
+
     func refuse(_ reason: String) {
         state.withLock { state in
             state.refusals.append(reason)
@@ -143,7 +153,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         do {
             message = try RoundMessage<Word>.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28)
         } catch {
-            refuse("malformed message from \(from): \(error)")
+            refuse("malformed message from \(from): \(error)", from: from)
             return
         }
         await receive(message, bytes: bytes, from: from)
@@ -162,7 +172,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             return
         case .record(let record):
             guard state.withLock({ $0.catchingUp.contains(record.round) }) else {
-                refuse("an unasked-for record of round \(record.round) from \(from)")
+                refuse("an unasked-for record of round \(record.round) from \(from)", from: from)
                 return
             }
             mailbox.post(.init(from: from, message: message, bytes: bytes))
@@ -173,7 +183,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         if let round = message.round {
             let current = state.withLock { $0.currentRound }
             guard round >= current, round <= current + 1 else {
-                refuse("message of kind \(bytes[0]) for round \(round) from \(from) while in round \(current)")
+                refuse("message of kind \(bytes[0]) for round \(round) from \(from) while in round \(current)", from: from)
                 return
             }
         }
@@ -192,7 +202,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
                 state.pendingPulls[hash, default: []].insert(from)
                 return (nil, state.forwardedPulls.insert(hash).inserted, false)
             }
-            if refused { refuse("a pull request from \(from) beyond the \(Self.pendingPullsPerNeighbour) it may have waiting") }
+            if refused { refuse("a pull request from \(from) beyond the \(Self.pendingPullsPerNeighbour) it may have waiting", from: from) }
             if let content { _ = await network.send(RoundMessage<Word>.pullResponse(bytes: content).encoded, to: from) }
             if askOthers { await requestPull(hash, except: from) }
             return
@@ -203,29 +213,29 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
             let hash = Blake2b.hash(content)
             let (asked, askedRound, current) = state.withLock { ($0.forwardedPulls.contains(hash), $0.ownPulls[hash], $0.currentRound) }
             guard asked else {
-                refuse("content from \(from) that nobody here asked for")
+                refuse("content from \(from) that nobody here asked for", from: from)
                 return
             }
             guard let inner = try? RoundMessage<Word>.decode(content, peerLimit: topology.peers.count, wordLimit: 1 << 28),
                   let round = inner.round else {
-                refuse("pulled content from \(from) that does not decode")
+                refuse("pulled content from \(from) that does not decode", from: from)
                 return
             }
             // Passed on for a neighbour: content of any round this peer keeps content of.
             guard askedRound.map({ $0 == round }) ?? (round + 1 >= current && round <= current + 1) else {
-                refuse("pulled content of round \(round) from \(from), not the round asked for")
+                refuse("pulled content of round \(round) from \(from), not the round asked for", from: from)
                 return
             }
             let origin: String
             switch inner {
             case .shareBundle(let bundle):
                 guard isSigned(bundle) else {
-                    refuse("a pulled bundle of \(bundle.owner) from \(from) without its owner's valid signature")
+                    refuse("a pulled bundle of \(bundle.owner) from \(from) without its owner's valid signature", from: from)
                     return
                 }
                 origin = bundle.owner
             case .sum, .aggregate: origin = from
-            default: refuse("a pulled message that is not a bundle, the sum or the aggregate, from \(from)"); return
+            default: refuse("a pulled message that is not a bundle, the sum or the aggregate, from \(from)", from: from); return
             }
             await store(content: content, round: round, hash: hash) // so that this peer can serve it in turn
             mailbox.post(.init(from: origin, message: inner, bytes: content))
@@ -248,24 +258,24 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         case .total(let total):
             let accepted = state.withLock { $0.acceptedTotals[total.round] }
             if let accepted, accepted != Blake2b.hash(bytes) {
-                refuse("a second, conflicting total for round \(total.round) from \(from); no reveals for it")
+                refuse("a second, conflicting total for round \(total.round) from \(from); no reveals for it", from: from)
                 return
             }
         case .roster1(let roster):
             noteRoster(roster)
         case .sum(let round, _), .aggregate(let round, _):
             guard admitPushed(bytes[0], from: from, round: round) else {
-                refuse("a sum or aggregate of round \(round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round")
+                refuse("a sum or aggregate of round \(round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round", from: from)
                 return
             }
             await store(content: bytes, round: round)
         case .shareBundle(let bundle):
             guard bundle.owner == from else {
-                refuse("a bundle of \(bundle.owner) broadcast by \(from)")
+                refuse("a bundle of \(bundle.owner) broadcast by \(from)", from: from)
                 return
             }
             guard admitPushed(bytes[0], from: from, round: bundle.round) else {
-                refuse("a bundle of round \(bundle.round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round")
+                refuse("a bundle of round \(bundle.round) from \(from) beyond the \(Self.pushedPerSender) of a kind a peer may push per round", from: from)
                 return
             }
             await store(content: bytes, round: bundle.round)

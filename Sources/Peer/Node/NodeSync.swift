@@ -20,14 +20,14 @@ final class NodeSync: Sendable {
     private let transport: Transport
     private let modelByteLimit: Int
     private let state = Mutex(State())
-    private let refuse: @Sendable (String) -> Void
+    private let refuse: @Sendable (_ peer: String, _ reason: String) -> Void
 
     /// Takes channel 3 of `transport` (before it starts).
     /// - Parameters:
     ///   - modelByteLimit: the size of this federation's checkpoints; longer messages are refused
     ///     before they are reassembled.
-    ///   - refuse: told of every malformed or unexpected message.
-    init(transport: Transport, modelByteLimit: Int, refuse: @escaping @Sendable (String) -> Void) {
+    ///   - refuse: told of every malformed or unexpected message, with its sender.
+    init(transport: Transport, modelByteLimit: Int, refuse: @escaping @Sendable (_ peer: String, _ reason: String) -> Void) {
         self.transport = transport
         self.modelByteLimit = modelByteLimit
         self.refuse = refuse
@@ -74,12 +74,12 @@ final class NodeSync: Sendable {
         do {
             message = try SyncMessage.decode(bytes, modelByteLimit: modelByteLimit)
         } catch {
-            refuse("sync message from \(from): \(error)")
+            refuse(from, "sync message from \(from): \(error)")
             return
         }
         guard message.isRequest else {
             if let waiter = take(message.id, from: from) { waiter.resume(returning: message) } else {
-                refuse("sync reply \(message.id) from \(from) that nothing waits for")
+                refuse(from, "sync reply \(message.id) from \(from) that nothing waits for")
             }
             return
         }

@@ -59,6 +59,8 @@ public final class PeerNode: Sendable {
     let transport: Transport
     let aggregator: SecureAggregationPeer<UInt32>
     let sync: NodeSync
+    /// Sync messages refused, by sender.
+    let syncRefusals: PeerCounts
     let training: NodeTraining
     let chain: Mutex<Chain>
     let status: Mutex<LiveStatus>
@@ -127,7 +129,12 @@ public final class PeerNode: Sendable {
             throw .input(what: configuration.topologyPath, problem: "its aggregation settings cannot be used: \(error)", fix: "")
         }
         network.attach(aggregator)
-        sync = NodeSync(transport: transport, modelByteLimit: model.safetensors.count + 4096) { line in log.event("refused", line) }
+        let syncRefusals = PeerCounts()
+        self.syncRefusals = syncRefusals
+        sync = NodeSync(transport: transport, modelByteLimit: model.safetensors.count + 4096) { peer, line in
+            log.event("refused", line)
+            syncRefusals.add(peer)
+        }
         let committed = initial.entries.last!
         chain = Mutex(initial)
         status = Mutex(LiveStatus(document: NodeStatus(id: id, federation: topology.federationID.short, version: PeerVersion.current, state: .starting, round: committed.round,
@@ -245,4 +252,12 @@ public final class PeerNode: Sendable {
             if value != .training { $0.document.progress = nil }
         }
     }
+}
+
+/// Counts by peer, shared between tasks.
+final class PeerCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func add(_ peer: String) { counts.withLock { $0[peer, default: 0] += 1 } }
+    subscript(peer: String) -> Int { counts.withLock { $0[peer] ?? 0 } }
 }

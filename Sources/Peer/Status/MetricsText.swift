@@ -32,6 +32,8 @@ enum MetricsText {
         family("peer_sent_bytes_total", "counter", "Bytes sent to a neighbour.", status.neighbours.map { ([("neighbor", $0.id)], Double($0.sentBytes)) })
         family("peer_received_bytes_total", "counter", "Bytes received from a neighbour.",
                status.neighbours.map { ([("neighbor", $0.id)], Double($0.receivedBytes)) })
+        family("peer_neighbor_refused_total", "counter", "Messages from a neighbour that were refused.",
+               status.neighbours.map { ([("neighbor", $0.id)], Double($0.refusals)) })
         family("peer_messages_refused_total", "counter", "Messages refused, by reason.",
                status.refusals.keys.sorted().map { ([("reason", $0)], Double(status.refusals[$0]!)) })
         if let loss = last?.trainingLoss { family("peer_train_loss", "gauge", "Mean training loss of the last round.", [([], loss)]) }

@@ -35,6 +35,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         public var sentBytes: Int
         public var receivedBytes: Int
         public var connections: Int
+        /// Messages from it this peer refused (round and sync messages).
+        public var refusals: Int
     }
 
     /// One round as this peer ended it.

@@ -8,9 +8,11 @@ extension PeerNode {
         let live = status.withLock { $0 }
         var document = live.document
         document.phaseSeconds = live.phaseStarted.map { (ContinuousClock.now - $0) / .seconds(1) }
+        let refusedRound = aggregator.refusalsByPeer
         document.neighbours = transport.metrics().map { metrics in
             .init(id: metrics.peer, up: metrics.isConnected, lastHeardSeconds: metrics.sinceLastHeard.map { $0 / .seconds(1) },
-                  sentBytes: metrics.bytesSent, receivedBytes: metrics.bytesReceived, connections: metrics.connectionCount)
+                  sentBytes: metrics.bytesSent, receivedBytes: metrics.bytesReceived, connections: metrics.connectionCount,
+                  refusals: (refusedRound[metrics.peer] ?? 0) + syncRefusals[metrics.peer])
         }
         document.refusals = Dictionary(aggregator.refusals.map { (RefusalCategory.of($0), 1) }, uniquingKeysWith: +)
             .merging(live.transportRefusals > 0 ? ["handshake": live.transportRefusals] : [:], uniquingKeysWith: +)
