@@ -105,3 +105,42 @@ func eventually(timeout: Duration = .seconds(20), _ condition: @Sendable () -> B
         #expect(metrics.first?.messagesSent == 1)
     }
 }
+
+@Suite(.serialized) struct DeliveryTests {
+    /// A handler that is busy does not stop its connection from being read: while it holds the
+    /// first message, the neighbour's heartbeats keep arriving (its last-heard age stays small
+    /// well past when an unread connection would have gone quiet), and once it lets go, the
+    /// messages behind it arrive in order.
+    @Test func aBusyHandlerDoesNotStopTheConnectionBeingRead() async throws {
+        let federation = try TestFederation(.line, peers: 2)
+        try federation.startAll()
+        defer { federation.stopAll() }
+        #expect(await federation.waitUntilConnected())
+        let received = Recorder<[UInt8]>()
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        federation.transport("peer-2").setHandler(channel: 9) { _, bytes in
+            if bytes == [1] {
+                start.yield()
+                for await _ in released { break }
+            }
+            received.append(bytes)
+        }
+        for byte: UInt8 in [1, 2, 3] { try await federation.transport("peer-1").send([byte], channel: 9, to: "peer-2") }
+        for await _ in started { break }
+        let blocked = ContinuousClock.now
+        // Heartbeats come every 100 ms: a connection left unread would be silent for as long as
+        // the handler holds it.
+        let heard = await eventually(timeout: .seconds(5)) { () -> Bool in
+            guard ContinuousClock.now - blocked > .seconds(1.5) else { return false }
+            let age = federation.transport("peer-2").metrics().first?.sinceLastHeard ?? .seconds(100)
+            return age < .milliseconds(500)
+        }
+        #expect(heard, "heartbeats went on being read while the handler was busy")
+        #expect(received.values.isEmpty)
+        #expect(federation.transport("peer-2").metrics().first?.connectionCount == 1, "the connection was never replaced")
+        release.yield()
+        #expect(await received.wait(timeout: .seconds(20)) { $0.count == 3 })
+        #expect(received.values == [[1], [2], [3]])
+    }
+}

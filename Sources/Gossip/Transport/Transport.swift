@@ -282,6 +282,9 @@ public final class Transport: Sendable {
         replaced?.close()
         emit(.connected(peer: peer))
         var reason = "closed"
+        let delivery = DeliveryQueue(byteLimit: configuration.deliveryQueueByteCount)
+        Task { await delivery.deliver() }
+        defer { delivery.finish() }
         do {
             while true {
                 let incoming = try await connection.receive(limit: maximumMessageByteCount(on:)) { bytes in
@@ -296,7 +299,11 @@ public final class Transport: Sendable {
                     state.neighbours[peer]?.metrics.messagesReceived += 1
                     return state.channels[channel]?.handler
                 }
-                if let handler { await handler(peer, bytes) } else { log("no handler for channel \(channel); dropped a message from \(peer)") }
+                if let handler {
+                    await delivery.push(.init(handler: handler, peer: peer, bytes: bytes))
+                } else {
+                    log("no handler for channel \(channel); dropped a message from \(peer)")
+                }
             }
         } catch {
             reason = "\(error)"

@@ -18,6 +18,9 @@ public struct TransportConfiguration: Sendable {
     /// The largest message (after reassembly) accepted from a neighbour on any channel; a
     /// channel's handler may register a smaller limit (the flooding overlay does).
     public var maximumMessageByteCount = 1 << 30
+    /// Bytes of received messages that may wait for their handlers per connection (beyond it,
+    /// reading waits for them); reading and heartbeats go on while a handler works.
+    public var deliveryQueueByteCount = 64 << 20
     /// Where to listen, if not at this peer's topology address (e.g. 0.0.0.0:7400).
     public var listenAddress: PeerAddress?
 

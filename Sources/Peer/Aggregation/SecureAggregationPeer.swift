@@ -165,10 +165,7 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         guard !isStopped else { return }
         switch message {
         case .recordRequest(let round):
-            // A record is model-sized: it is sent from a task of its own, so that the asker's
-            // connection goes on being read (its heartbeats too) while it travels.
-            let reply = RoundMessage<Word>.record(.init(round: round, held: record(round: round))).encoded, network = network
-            Task { _ = await network.send(reply, to: from) }
+            _ = await network.send(RoundMessage<Word>.record(.init(round: round, held: record(round: round))).encoded, to: from)
             return
         case .record(let record):
             guard state.withLock({ $0.catchingUp.contains(record.round) }) else {
