@@ -113,7 +113,15 @@ import Testing
         input[7] = .nan
         let outcomes = await federation.run(round: 1, inputs: [faulty: input])
         #expect(outcomes[faulty]?.abortReason == .invalidInput("value 7 of the update is nan; nothing was sent"))
-        #expect(!federation.traffic.entries.contains { $0.from == faulty })
+        // Nothing of its own: no advertisement, bundle, piece of the sum or reveal (it may still
+        // pass a neighbour's pull request on, as every peer does).
+        #expect(!federation.messages.contains { entry in
+            guard entry.from == faulty else { return false }
+            switch entry.message {
+            case .advertise, .shareBundle, .partialSum, .reveal: return true
+            default: return false
+            }
+        })
         let others = outcomes.values.filter { $0.peer != faulty }
         #expect(others.count == 4 && others.allSatisfy { $0.abortReason == nil && !$0.contributors.contains(faulty) })
     }
