@@ -11,7 +11,7 @@ enum RunCommand {
     static let command = Command(
         name: "run",
         summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
-        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--log-format text|json] [--linger]",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--log-format text|json] [--linger] [--kill-at ROUND:PHASE]",
         details: """
         Each round the peer trains the topology's localEpochs on the training part of its data,
         starting from the federation's model M(r-1); aggregates its update (parameters and batch
@@ -31,8 +31,9 @@ enum RunCommand {
           --init FILE             M(0) from a safetensors checkpoint of the topology's model
                                   (default: the model the topology's seed makes). Every peer must
                                   start from the same M(0).
-          --status HOST:PORT      Serve the status endpoint here when the topology gives this peer
-                                  no status address. Firewall a non-loopback status address.
+          --status HOST:PORT      Serve the status endpoint here (default: this peer's status
+                                  address in the topology; none when it has none). Firewall a
+                                  non-loopback status address.
           --threads N             Threads for BLAS and for masks (default 1, so that several peers
                                   share a small host).
           --phase-timeout S       Seconds a protocol phase waits for the others (default 30).

@@ -90,7 +90,7 @@ enum StatusCommand {
                         let status = try JSONDecoder().decode(NodeStatus.self, from: Data(body))
                         return (index, Answer(id: status.id, address: target.address, status: status, problem: nil))
                     } catch {
-                        return (index, Answer(id: target.id, address: target.address, status: nil, problem: "unreachable: \(error)"))
+                        return (index, Answer(id: target.id, address: target.address, status: nil, problem: "\(error)"))
                     }
                 }
             }
