@@ -20,7 +20,7 @@ enum PeerTool {
         run: runRoot
     )
 
-    static let subcommands = [KeygenCommand.command, TopologyCommand.command, SimulateCommand.command, ModelCommand.command, DataCommand.command, TrainCommand.command, RunCommand.command, StatusCommand.command, BenchCommand.command]
+    static let subcommands = [KeygenCommand.command, TopologyCommand.command, SimulateCommand.command, ModelCommand.command, DataCommand.command, TrainCommand.command, RunCommand.command, StatusCommand.command, PreflightCommand.command, StopCommand.command, LaunchCommand.command, BenchCommand.command]
 
     /// `peer --version`; anything else without a subcommand is a usage error.
     static func runRoot(_ arguments: inout Arguments, console: Console) throws -> Int32 {

@@ -11,7 +11,7 @@ enum RunCommand {
     static let command = Command(
         name: "run",
         summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
-        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--log-format text|json] [--linger] [--kill-at ROUND:PHASE]",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE]",
         details: """
         Each round the peer trains the topology's localEpochs on the training part of its data,
         starting from the federation's model M(r-1); aggregates its update (parameters and batch
@@ -38,6 +38,8 @@ enum RunCommand {
                                   share a small host).
           --phase-timeout S       Seconds a protocol phase waits for the others (default 30).
           --log-format F          text (default) or json: one JSON object per line.
+          --rounds R              Stop after round R (default: the topology's last); run again to go on.
+          --log-file FILE         Append the log to FILE instead of standard error.
           --linger                After the last round stay up, serving status and catch-up, until
                                   stopped.
           --kill-at ROUND:PHASE   Fault rehearsal: kill this process (SIGKILL) as it enters PHASE
@@ -66,6 +68,11 @@ enum RunCommand {
         let threads = try arguments.integer("--threads", default: 1, in: 1...64)
         let phaseTimeout = try arguments.number("--phase-timeout", default: 30, in: 0.5...3600)
         let formatName = try arguments.option("--log-format") ?? "text"
+        let lastRound = try arguments.option("--rounds").map { text throws(UsageError) -> Int in
+            guard let value = Int(text), value >= 1 else { throw arguments.usage("--rounds must be a positive integer, got '\(text)'") }
+            return value
+        }
+        let logFile = try arguments.option("--log-file")
         let linger = try arguments.flag("--linger")
         let killAtText = try arguments.option("--kill-at")
         try arguments.finish()
@@ -98,8 +105,19 @@ enum RunCommand {
         configuration.threads = threads
         configuration.linger = linger
         configuration.killAt = killAt
+        configuration.lastRound = lastRound
         configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
-        let log = NodeLog(peer: id, format: format)
+        let log: NodeLog
+        if let logFile {
+            if !FileManager.default.fileExists(atPath: logFile) { FileManager.default.createFile(atPath: logFile, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: logFile) else {
+                throw UsageError(message: "--log-file \(logFile) cannot be written", command: "peer run")
+            }
+            handle.seekToEndOfFile()
+            log = NodeLog(peer: id, format: format) { handle.write(Data($0.utf8)) }
+        } else {
+            log = NodeLog(peer: id, format: format)
+        }
         // Signals are caught from the start: one that comes while the data is decoded stops the
         // node before it listens.
         let stop = StopRequest()

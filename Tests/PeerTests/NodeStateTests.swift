@@ -43,9 +43,15 @@ import Testing
         let temporary = directory + "/.model-000003.safetensors.tmp-4242"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: temporary))
         let state = try StateDirectory(path: directory)
+        #expect(FileManager.default.fileExists(atPath: temporary), "only the lock's holder removes them")
+        let lock = try StateLock(directory: directory)
+        state.removeTemporaryFiles()
         #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(StateLock.isHeld(directory) && StateLock.holder(of: directory) == "\(getpid())")
+        #expect(throws: NodeError.busy(path: directory, pid: "\(getpid())")) { try StateLock(directory: directory) }
+        _ = lock
         for round in 0..<4 { _ = try state.writeCheckpoint(round: round, model: [UInt8(round)], optimizer: nil) }
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0 != StateLock.fileName }.sorted()
         #expect(names == [StateDirectory.modelFile(round: 2), StateDirectory.modelFile(round: 3)])
         #expect(state.read(StateDirectory.modelFile(round: 3)) == [3])
     }

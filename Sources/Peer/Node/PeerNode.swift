@@ -24,6 +24,8 @@ public final class PeerNode: Sendable {
         public var threads = 1
         /// Stay up after the last round, serving status and catch-up, until stopped.
         public var linger = false
+        /// Stop after this round (at most the topology's last); a later run goes on from it.
+        public var lastRound: Int?
         /// The protocol's phase timeout; a peer training slower than the others by more than
         /// this misses the round and catches up.
         public var phaseTimeout: Duration = .seconds(30)
@@ -56,6 +58,7 @@ public final class PeerNode: Sendable {
     let configuration: Configuration
     let log: NodeLog
     let state: StateDirectory
+    private let lock: StateLock
     let transport: Transport
     let aggregator: SecureAggregationPeer<UInt32>
     let sync: NodeSync
@@ -69,6 +72,8 @@ public final class PeerNode: Sendable {
     private let statusServer: HTTPServer?
 
     var topology: Topology { configuration.topology }
+    /// The last round this run goes to.
+    var finalRound: Int { min(configuration.lastRound ?? topology.training.rounds, topology.training.rounds) }
     var id: String { configuration.id }
 
     /// Checks everything the node needs before anything listens: the key against the pinned
@@ -87,6 +92,8 @@ public final class PeerNode: Sendable {
                          fix: "pass the key file made for \(id), or pin its public key in the topology")
         }
         state = try StateDirectory(path: configuration.stateDirectory)
+        lock = try StateLock(directory: configuration.stateDirectory)
+        state.removeTemporaryFiles()
         training = try NodeTraining(directory: configuration.dataDirectory, settings: topology.training) { part, done, total in
             if done == total { log.event("data", "decoded \(total) \(part) images", ["part": part, "images": total]) }
         }
@@ -138,7 +145,7 @@ public final class PeerNode: Sendable {
         let committed = initial.entries.last!
         chain = Mutex(initial)
         status = Mutex(LiveStatus(document: NodeStatus(id: id, federation: topology.federationID.short, version: PeerVersion.current, state: .starting, round: committed.round,
-                                  rounds: topology.training.rounds, lastCommittedRound: committed.round, modelHash: committed.modelHash,
+                                  rounds: min(configuration.lastRound ?? topology.training.rounds, topology.training.rounds), lastCommittedRound: committed.round, modelHash: committed.modelHash,
                                   chainHead: .init(round: committed.round, modelHash: committed.modelHash, signedBy: committed.coordinator),
                                   neighbours: [], refusals: [:], history: [], aborts: 0, warnings: [])))
         statusServer = (configuration.statusAddress ?? me.status).map { HTTPServer(address: $0) }
@@ -205,7 +212,7 @@ public final class PeerNode: Sendable {
             // ended a round without it).
             try await catchUpWithNeighbours()
             let next = chain.withLock { $0.committed } + 1
-            guard next <= topology.training.rounds else { break }
+            guard next <= finalRound else { break }
             try await runRound(next)
         }
         if isStopping {
@@ -214,7 +221,8 @@ public final class PeerNode: Sendable {
             return
         }
         setState(.finished)
-        log.event("finished", "all \(topology.training.rounds) rounds done; model \(ModelLink.short(chain.withLock { $0.modelHash }))")
+        let done = finalRound == topology.training.rounds ? "all \(finalRound) rounds done" : "rounds done up to \(finalRound) of \(topology.training.rounds)"
+        log.event("finished", "\(done); model \(ModelLink.short(chain.withLock { $0.modelHash }))")
         if configuration.linger {
             log.event("linger", "lingering: serving status and catch-up until stopped")
             await stopped()

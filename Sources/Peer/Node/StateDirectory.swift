@@ -6,7 +6,7 @@ import Learn
 /// A peer's state directory: the checkpoint of M(r) after every round (the newest two kept),
 /// the local optimiser state beside it, and the journal. Every file is written whole
 /// (`AtomicFile`) or appended as a whole line (`Journal`); temporary files a kill left behind
-/// are removed when the directory is opened.
+/// are removed by the holder of the directory's `StateLock`.
 struct StateDirectory {
     let path: String
 
@@ -30,6 +30,11 @@ struct StateDirectory {
         guard access(path, W_OK | X_OK) == 0 else {
             throw .state(path: path, problem: "is not writable", fix: "pass a writable --state DIR or fix its permissions")
         }
+    }
+
+    /// Removes the temporary files of interrupted writes; only its lock's holder may.
+    func removeTemporaryFiles() {
+        let manager = FileManager.default
         for name in (try? manager.contentsOfDirectory(atPath: path)) ?? [] where Self.isTemporary(name) {
             try? manager.removeItem(atPath: path + "/" + name)
         }

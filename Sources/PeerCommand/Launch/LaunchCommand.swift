@@ -1,0 +1,133 @@
+internal import Dispatch
+internal import Foundation
+import Gossip
+import Peer
+import Synchronization
+
+/// `peer launch`: starts every peer of a topology, here and on other hosts, watches them, and
+/// ends with a table.
+enum LaunchCommand {
+    static let command = Command(
+        name: "launch",
+        summary: "Start, watch and stop every peer of a topology, on this host and others.",
+        usage: "peer launch FILE (--data-root DIR | --synthetic N) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--dry-run] [--json]",
+        details: """
+        Peer ID runs with data DATA_ROOT/ID, key KEYS_DIR/ID.key (as 'peer topology generate
+        --keys-dir' writes them), state STATE_ROOT/ID and log STATE_ROOT/ID/peer.log. A peer whose
+        address is on this host runs as a child process; any other runs through TEMPLATE, where
+        {host} becomes the peer's host and the 'peer ...' command line is appended ('ssh {host}',
+        'ip netns exec {host}'): such a host needs 'peer' on its PATH and the files at the same
+        paths. First a preflight on every host ('peer preflight': same version, same topology
+        file, the key pinned for the peer, its data, free ports, a state directory no peer holds)
+        names every failure, and nothing starts if one fails. The peers run with --linger; once
+        all have finished, the table (rounds completed, contributed and dropped, validation F1
+        and AUC, model hash) and 'peer status --all' are printed and every peer is stopped.
+        Launching again on the same state root resumes every peer from its checkpoint.
+
+        OPTIONS:
+          --data-root DIR         Each peer's data is DIR/ID.
+          --synthetic N           Each peer gets a synthetic hospital of N images with its own site
+                                  profile, made under STATE_ROOT/data/ID (kept for a later launch).
+          --keys-dir DIR          Each peer's key is DIR/ID.key.
+          --state-root DIR        Each peer's state is DIR/ID (default ./state).
+          --remote TEMPLATE       How to run a command on another host; {host} is its host.
+          --rounds R              Stop after round R (default: the topology's last).
+          --dry-run               Print the preflight and the commands; start nothing.
+          --json                  Print the final table as JSON.
+          -h, --help              Show help information.
+
+        Ctrl-C stops every peer, here and remote, and waits for them (exit 130). Exit status 1
+        when the preflight fails, a peer fails, or the peers end on different models.
+        """,
+        run: run
+    )
+
+    static func run(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
+        let dataRootOption = try arguments.option("--data-root")
+        let synthetic = try arguments.option("--synthetic").map { text throws(UsageError) -> Int in
+            guard let count = Int(text), (10...100_000).contains(count) else { throw arguments.usage("--synthetic needs 10...100000 images, got '\(text)'") }
+            return count
+        }
+        let keysDirectory = try arguments.required("--keys-dir", placeholder: "DIR")
+        let stateRoot = try arguments.option("--state-root") ?? "state"
+        let remote = try arguments.option("--remote")
+        let rounds = try arguments.option("--rounds").map { text throws(UsageError) -> Int in
+            guard let value = Int(text), value >= 1 else { throw arguments.usage("--rounds must be a positive integer, got '\(text)'") }
+            return value
+        }
+        let dryRun = try arguments.flag("--dry-run")
+        let json = try arguments.flag("--json")
+        let topologyPath = try arguments.operand("FILE")
+        try arguments.finish()
+        guard (dataRootOption == nil) != (synthetic == nil) else { throw arguments.usage("give --data-root DIR or --synthetic N") }
+        if let remote, !remote.contains("{host}") { throw arguments.usage("--remote '\(remote)' has no {host}") }
+        let topology = try TopologyParser.load(topologyPath)
+        let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
+        let plan = try LaunchPlan(topology: topology, topologyPath: absolute(topologyPath), dataRoot: absolute(dataRootOption ?? stateRoot + "/data"),
+                                  keysDirectory: absolute(keysDirectory), stateRoot: absolute(stateRoot), remote: remote,
+                                  peerBinary: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path)
+        if let synthetic, !dryRun {
+            try makeHospitals(plan, images: synthetic, imageSize: topology.training.imageSize, console: console)
+        }
+        let failures = preflight(plan, federation: topology.federationID.hex, console: console)
+        if dryRun {
+            console.output("commands:\n")
+            for member in plan.members { console.output("  " + plan.commandLine(member, plan.runArguments(member, rounds: rounds)) + "\n") }
+            return failures == 0 ? ExitStatus.success : ExitStatus.failure
+        }
+        guard failures == 0 else {
+            console.diagnostic("preflight: \(failures) check(s) failed; nothing was started\n")
+            return ExitStatus.failure
+        }
+        let run = LaunchRun(plan: plan, rounds: rounds, console: console)
+        return try await run.start(json: json)
+    }
+
+    /// Makes each peer's synthetic hospital where it is missing (site profile = peer number).
+    static func makeHospitals(_ plan: LaunchPlan, images: Int, imageSize: Int, console: Console) throws {
+        let size = min(1024, max(128, 2 * imageSize))
+        for (index, member) in plan.members.enumerated() {
+            // Kept from an earlier launch when its labels are there (on the peer's host).
+            let existing = LaunchProcess.capture(plan.process(member, ["data", "labels", member.data + "/train-rle.csv", "--json"]))
+            if existing.status == 0 { continue }
+            let arguments = ["data", "synth", "--out", member.data, "--images", String(images), "--size", String(size),
+                             "--seed", String(index + 1), "--site", String(index + 1), "--force"]
+            console.diagnostic("\(member.id): writing a synthetic hospital of \(images) images (site \(index + 1)) to \(member.data)\n")
+            let result = LaunchProcess.capture(plan.process(member, arguments))
+            guard result.status == 0 else {
+                throw CommandFailure("\(member.id): 'peer data synth' failed (exit \(result.status)): \(result.standardError.suffix(500))")
+            }
+        }
+    }
+
+    /// Runs `peer preflight` for every member and prints what it found.
+    /// - Returns: the number of failed checks.
+    static func preflight(_ plan: LaunchPlan, federation: String, console: Console) -> Int {
+        var failures = 0
+        console.output("preflight:\n")
+        for member in plan.members {
+            let arguments = ["preflight", "--topology", plan.topologyPath, "--id", member.id, "--key", member.key, "--data", member.data,
+                             "--state", member.state, "--json"]
+            let result = LaunchProcess.capture(plan.process(member, arguments))
+            let where_ = member.remote == nil ? "this host" : member.host
+            guard let object = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+                  let checks = object["checks"] as? [[String: Any]] else {
+                let reason = result.status == 127 ? "'peer' is not on the PATH there" : "peer preflight exited \(result.status)"
+                console.output("  FAIL \(member.id) on \(where_): \(reason): \(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))\n")
+                failures += 1
+                continue
+            }
+            var problems: [String] = []
+            if let version = object["version"] as? String, version != PeerVersion.current {
+                problems.append("peer \(version) there, \(PeerVersion.current) here")
+            }
+            if let theirs = object["federation"] as? String, theirs != federation {
+                problems.append("its \(plan.topologyPath) is another topology file (federation \(theirs.prefix(12)), here \(federation.prefix(12)))")
+            }
+            for check in checks where check["ok"] as? Bool != true { problems.append("\(check["check"] ?? ""): \(check["detail"] ?? "")") }
+            failures += problems.count
+            console.output("  \(problems.isEmpty ? "ok  " : "FAIL") \(member.id) on \(where_)" + (problems.isEmpty ? "" : ": " + problems.joined(separator: "; ")) + "\n")
+        }
+        return failures
+    }
+}

@@ -1,0 +1,75 @@
+internal import Foundation
+import Gossip
+
+/// Where each peer of a launch runs and with which files: the same paths on every host, as
+/// with mpirun.
+struct LaunchPlan {
+    /// One peer of the topology.
+    struct Member {
+        let id: String
+        let host: String
+        /// Nil for a peer on this host; else the remote template with `{host}` filled in.
+        let remote: String?
+        let key: String
+        let data: String
+        let state: String
+        let log: String
+        let status: PeerAddress?
+    }
+
+    let topologyPath: String
+    let peerBinary: String
+    let members: [Member]
+
+    /// Plans `topology` from `topologyPath`.
+    /// - Throws: `UsageError` when a peer is not on this host and there is no remote template.
+    init(topology: Topology, topologyPath: String, dataRoot: String, keysDirectory: String, stateRoot: String, remote: String?,
+         peerBinary: String) throws {
+        self.topologyPath = topologyPath
+        self.peerBinary = peerBinary
+        members = try topology.peers.map { peer in
+            let host = peer.address.host
+            let local = LocalAddresses.contains(host)
+            guard local || remote != nil else {
+                throw UsageError(message: "\(peer.id) is at \(host), not on this host; give --remote TEMPLATE (e.g. 'ssh {host}')",
+                                 command: "peer launch")
+            }
+            let state = stateRoot + "/" + peer.id
+            return Member(id: peer.id, host: host, remote: local ? nil : remote!.replacingOccurrences(of: "{host}", with: host),
+                          key: keysDirectory + "/" + peer.id + ".key", data: dataRoot + "/" + peer.id, state: state,
+                          log: state + "/peer.log", status: peer.status)
+        }
+    }
+
+    /// The arguments of `peer run` for `member`.
+    func runArguments(_ member: Member, rounds: Int?) -> [String] {
+        ["run", "--topology", topologyPath, "--id", member.id, "--key", member.key, "--data", member.data, "--state", member.state,
+         "--log-file", member.log, "--linger"] + (rounds.map { ["--rounds", String($0)] } ?? [])
+    }
+
+    /// The process that runs `peer ARGUMENTS` for `member`: the binary itself on this host,
+    /// `/bin/sh -c 'exec TEMPLATE peer ARGUMENTS'` elsewhere (`peer` from the remote PATH).
+    func process(_ member: Member, _ arguments: [String]) -> Process {
+        let process = Process()
+        if let remote = member.remote {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec " + remote + " " + (["peer"] + arguments).map(Self.quoted).joined(separator: " ")]
+        } else {
+            process.executableURL = URL(fileURLWithPath: peerBinary)
+            process.arguments = arguments
+        }
+        return process
+    }
+
+    /// The command line of `process(member, arguments)`, for people.
+    func commandLine(_ member: Member, _ arguments: [String]) -> String {
+        let process = process(member, arguments)
+        return ([process.executableURL!.path] + (process.arguments ?? [])).map(Self.quoted).joined(separator: " ")
+    }
+
+    /// `text` quoted for a POSIX shell when it needs it.
+    static func quoted(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./:=@%+,".unicodeScalars.contains($0) }
+        return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

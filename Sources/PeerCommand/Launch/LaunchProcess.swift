@@ -1,0 +1,31 @@
+internal import Foundation
+
+/// Running a process of a launch to completion and keeping what it printed.
+enum LaunchProcess {
+    struct Result {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+    }
+
+    /// Runs `process` to completion, its output through temporary files (no pipe can fill up).
+    static func capture(_ process: Process) -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peer-launch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let output = directory.appendingPathComponent("out"), error = directory.appendingPathComponent("err")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            FileManager.default.createFile(atPath: error.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = try FileHandle(forWritingTo: error)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return Result(status: process.terminationStatus, standardOutput: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
+                          standardError: (try? String(contentsOf: error, encoding: .utf8)) ?? "")
+        } catch {
+            return Result(status: 127, standardOutput: "", standardError: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+internal import Dispatch
+internal import Foundation
+import Gossip
+import Peer
+import Synchronization
+
+/// The peers of one launch while they run: started, watched through their status endpoints
+/// (one live line on a terminal, plain lines otherwise), then tabled and stopped; Ctrl-C stops
+/// them all at any time.
+final class LaunchRun: @unchecked Sendable {
+    private let plan: LaunchPlan
+    private let rounds: Int?
+    private let console: Console
+    private var processes: [String: Process] = [:]
+    private let interrupted = Atomic<Bool>(false)
+
+    init(plan: LaunchPlan, rounds: Int?, console: Console) {
+        self.plan = plan
+        self.rounds = rounds
+        self.console = console
+    }
+
+    /// Starts every peer, waits until all have finished (or failed, or Ctrl-C), prints the
+    /// table and `peer status --all`, stops every peer.
+    /// - Returns: the exit status.
+    func start(json: Bool) async throws -> Int32 {
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in interrupted.store(true, ordering: .releasing) }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        for member in plan.members {
+            try FileManager.default.createDirectory(atPath: member.state, withIntermediateDirectories: true)
+            let process = plan.process(member, plan.runArguments(member, rounds: rounds))
+            // The peer logs to STATE/ID/peer.log; what its process prints besides (a usage
+            // error, a remote shell's complaint) goes to STATE/ID/launch.log.
+            let output = member.state + "/launch.log"
+            FileManager.default.createFile(atPath: output, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            processes[member.id] = process
+        }
+        console.diagnostic("started \(plan.members.count) peers; logs in STATE/ID/peer.log\n")
+        let statuses = await watch()
+        let stoppedEarly = interrupted.load(ordering: .acquiring)
+        let exits = stopAll()
+        let failed = plan.members.filter { member in statuses[member.id] == nil || (exits[member.id].map { $0 != 0 } ?? false) }
+        let hashes = Set(statuses.values.map(\.modelHash))
+        if json {
+            console.output(LaunchTable.json(plan: plan, statuses: statuses, exits: exits, interrupted: stoppedEarly))
+        } else {
+            console.output(LaunchTable.text(plan: plan, statuses: statuses))
+        }
+        if stoppedEarly {
+            console.diagnostic("interrupted: every peer was stopped\n")
+            return 130
+        }
+        return failed.isEmpty && hashes.count == 1 ? ExitStatus.success : ExitStatus.failure
+    }
+
+    /// Polls every peer's status each second until every peer has finished or exited, or the
+    /// launch is interrupted. Returns each peer's last status (the peers linger meanwhile).
+    private func watch() async -> [String: NodeStatus] {
+        let targets = plan.members.compactMap { member in member.status.map { (id: member.id, address: $0) } }
+        var last: [String: NodeStatus] = [:]
+        let line = ProgressLine(console: console)
+        while !interrupted.load(ordering: .acquiring) {
+            for answer in await StatusCommand.ask(targets) { if let status = answer.status { last[answer.id] = status } }
+            let exited = plan.members.filter { processes[$0.id]?.isRunning == false }.map(\.id)
+            let done = plan.members.allSatisfy { last[$0.id]?.state == .finished || exited.contains($0.id) }
+            line.show(Self.progress(last, members: plan.members.count, exited: exited))
+            if done { break }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        line.finish()
+        if !interrupted.load(ordering: .acquiring) {
+            let all = await StatusCommand.ask(targets)
+            for answer in all { if let status = answer.status { last[answer.id] = status } }
+            console.output("\n" + StatusTable.text(all.map { ($0.id, $0.status, $0.problem) }, all: true))
+        }
+        return last
+    }
+
+    /// One line: the least advanced peer's round and phase, peers up, an ETA.
+    static func progress(_ statuses: [String: NodeStatus], members: Int, exited: [String]) -> String {
+        guard let slowest = statuses.values.min(by: { $0.lastCommittedRound < $1.lastCommittedRound }) else {
+            return "starting \(members) peers"
+        }
+        let durations = slowest.history.compactMap { $0.seconds["total"] }
+        let left = max(0, slowest.rounds - slowest.lastCommittedRound)
+        let eta = durations.isEmpty ? "" : String(format: ", ETA %.0f s", durations.reduce(0, +) / Double(durations.count) * Double(left))
+        let phase = slowest.phase.map { " \($0)" } ?? ""
+        return "round \(min(slowest.round, slowest.rounds))/\(slowest.rounds)\(phase), \(statuses.count - exited.count)/\(members) peers up\(eta)"
+            + (exited.isEmpty ? "" : ", exited: \(exited.joined(separator: ", "))")
+    }
+
+    /// Stops every peer (SIGTERM; remote ones also through `peer stop` on their host) and waits
+    /// for each, SIGKILL after a minute. Returns each exit status.
+    private func stopAll() -> [String: Int32] {
+        for member in plan.members {
+            guard let process = processes[member.id], process.isRunning else { continue }
+            kill(process.processIdentifier, SIGTERM)
+            if member.remote != nil { _ = LaunchProcess.capture(plan.process(member, ["stop", "--state", member.state])) }
+        }
+        var exits: [String: Int32] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        for member in plan.members {
+            guard let process = processes[member.id] else { continue }
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            exits[member.id] = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        }
+        return exits
+    }
+}
