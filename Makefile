@@ -17,7 +17,7 @@ build: deps
 ## test: every test of every module (Swift Testing)
 # The socket suites run first, on their own: their failure detector (3 s without a frame means a
 # neighbour is down) must not be starved by the CPU-heavy training suites of a debug build.
-SOCKET_SUITES = --filter GossipTests --filter RealTransportRoundTests --filter NodeProcessTests
+SOCKET_SUITES = --filter GossipTests --filter RealTransportRoundTests --filter NodeProcessTests --filter LaunchTests
 test: deps
 	$(SWIFT) build -j $(JOBS) --build-tests
 	$(SWIFT) test -j $(JOBS) --skip-build $(SOCKET_SUITES)
@@ -39,7 +39,11 @@ demo: build
 	$(RELEASE_BIN) data inspect $$(find .build/demo/hospital -name '*.dcm' | sort | head -1) --png .build/demo/first-image.png
 	$(RELEASE_BIN) train --data .build/demo/hospital --model small-cnn --image-size 48 --epochs 10 --learning-rate 0.01 --alpha 0.5 --no-augment --out .build/demo/small-cnn.safetensors
 	$(RELEASE_BIN) model evaluate --weights .build/demo/small-cnn.safetensors --data .build/demo/hospital
-	tools/demo-federation.sh $(RELEASE_BIN) .build/demo/federation
+	@rm -rf .build/demo/federation && mkdir -p .build/demo/federation
+	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/federation/ring-4.json --keys-dir .build/demo/federation/keys \
+		--base-port 47400 --model resnet18 --image-size 64 --rounds 5 --local-epochs 2 --optimizer adam --learning-rate 0.001
+	$(RELEASE_BIN) launch .build/demo/federation/ring-4.json --synthetic 300 --keys-dir .build/demo/federation/keys \
+		--state-root .build/demo/federation/state
 
 ## bench: measured figures, written to benchmarks/results/
 bench: build

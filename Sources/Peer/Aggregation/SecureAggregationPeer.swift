@@ -111,6 +111,13 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     /// Messages refused so far, as log lines.
     public var refusals: [String] { state.withLock { $0.refusals } }
 
+    /// Tells a peer that starts (or restarts) in the middle of a federation that `round` is the
+    /// last one behind it, so that the next round's messages, which may come before this peer
+    /// begins it, are taken rather than refused as too far ahead.
+    public func resume(after round: UInt64) {
+        state.withLock { $0.currentRound = max($0.currentRound, round) }
+    }
+
     /// Simulates a crash: from now on this peer sends nothing and its round ends.
     public func stop() {
         state.withLock { $0.stopped = true }

@@ -44,6 +44,8 @@ public struct JournalEntry: Codable, Equatable, Sendable {
 
     public var round: Int
     public var kind: Kind
+    /// The federation id (hex) of the topology file, on the start entry.
+    public var federation: String?
     /// Hex BLAKE2b-256 of the checkpoint file of M(r) (the file's exact bytes).
     public var modelHash: String
     /// Hex hash of M(r-1).

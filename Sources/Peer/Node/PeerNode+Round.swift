@@ -12,6 +12,7 @@ extension PeerNode {
         let started = ContinuousClock.now
         var seconds: [String: Double] = [:]
         let (base, baseHash) = chain.withLock { ($0.model, $0.modelHash) }
+        aggregator.resume(after: UInt64(round - 1))
         chain.withLock {
             $0.running = round
             $0.activity = .aggregating

@@ -99,13 +99,18 @@ public final class PeerNode: Sendable {
         }
         let start = try Self.startingModel(configuration, model: training.session.model)
         let entries = try state.journal.entries()
+        if let started = entries.first?.federation, started != topology.federationID.hex {
+            throw .state(path: state.path, problem: "belongs to federation \(started.prefix(12)), not \(topology.federationID.short) of \(configuration.topologyPath)",
+                         fix: "give this federation's state directory, or a fresh --state")
+        }
         let (model, kept) = try Self.resumePoint(entries, state: state, start: start, initialModel: configuration.initialModel)
         var initial = Chain(entries: kept, model: model, modelHash: Blake2b.hash(model.safetensors))
         if kept.isEmpty {
             let bytes = model.safetensors
             let file = try state.writeCheckpoint(round: 0, model: bytes, optimizer: nil)
-            let entry = JournalEntry(round: 0, kind: .start, modelHash: initial.modelHash.hexString, baseHash: initial.modelHash.hexString,
+            var entry = JournalEntry(round: 0, kind: .start, modelHash: initial.modelHash.hexString, baseHash: initial.modelHash.hexString,
                                      checkpoint: file, time: Date().formatted(.iso8601))
+            entry.federation = topology.federationID.hex
             try state.journal.append(entry)
             initial.entries = [entry]
         } else if let optimizerState = state.read(StateDirectory.optimizerFile(round: kept.last!.round)) {
@@ -206,6 +211,8 @@ public final class PeerNode: Sendable {
         }
         defer { statusServer?.stop() }
         sync.serve { [self] request in answer(request) }
+        // Messages of the next round may come before this peer begins it.
+        aggregator.resume(after: UInt64(chain.withLock { $0.committed }))
         await waitForNeighbours(arrivals)
         while !isStopping {
             // Before every round: a neighbour may hold a newer model (this peer was down, or

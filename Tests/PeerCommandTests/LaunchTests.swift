@@ -1,0 +1,130 @@
+import Foundation
+import Gossip
+import Peer
+import Testing
+
+/// `peer launch` as an operator uses it: a whole federation on loopback from one command.
+@Suite(.serialized) struct LaunchTests {
+    private func launch(_ federation: LocalFederation, _ extra: [String] = []) throws -> PeerProcess {
+        try PeerProcess.run(["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
+                             "--state-root", federation.directory + "/state", "--json"] + extra)
+    }
+
+    private func table(_ result: PeerProcess) throws -> [String: Any] {
+        let start = try #require(result.standardOutput.range(of: "{\n")?.lowerBound, "no JSON in: \(result.standardOutput)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput[start...].utf8)) as? [String: Any])
+    }
+
+    /// Round 1 in one launch, round 2 in the next on the same state root: each peer resumes
+    /// from its checkpoint, no round runs twice, and every peer ends on one model.
+    @Test func aFederationRunsAndResumesFromOneCommand() throws {
+        let federation = try LocalFederation(rounds: 2)
+        let first = try launch(federation, ["--rounds", "1"])
+        #expect(first.status == 0, "\(first.standardError)")
+        let firstTable = try table(first)
+        #expect(firstTable["agree"] as? Bool == true)
+        let peers = try #require(firstTable["peers"] as? [[String: Any]])
+        #expect(peers.map { $0["roundsCompleted"] as? Int } == [1, 1, 1, 1] && peers.allSatisfy { $0["exitStatus"] as? Int == 0 })
+        #expect(first.standardOutput.contains("preflight:") && first.standardOutput.contains("ok   peer-4 on this host"))
+
+        let second = try launch(federation)
+        #expect(second.status == 0, "\(second.standardError)")
+        #expect(try table(second)["agree"] as? Bool == true)
+        for id in federation.ids {
+            let journal = try federation.journal(id)
+            #expect(journal.map(\.round) == [0, 1, 2], "\(id): \(journal.map(\.round))")
+            #expect(journal.dropFirst().allSatisfy { $0.kind == .completed && $0.contributors.count == 4 },
+                    "\(id): \(journal.map { ($0.round, $0.kind.rawValue, $0.contributors.count, $0.abortReason ?? "") })")
+            #expect(!StateLock.isHeld(federation.statePath(id)), "\(id) was stopped")
+        }
+        #expect(Set(try federation.ids.map { try federation.newestCheckpoint($0) }).count == 1)
+    }
+
+    /// Each preflight failure is named, and nothing is started when one fails.
+    @Test func aFailedPreflightStartsNothing() throws {
+        let federation = try LocalFederation(rounds: 1)
+        // A wrong key for peer-2.
+        let keys = federation.directory + "/keys"
+        try FileManager.default.moveItem(atPath: keys + "/peer-2.key", toPath: keys + "/peer-2.real")
+        try FileManager.default.copyItem(atPath: keys + "/peer-3.key", toPath: keys + "/peer-2.key")
+        let wrongKey = try launch(federation)
+        #expect(wrongKey.status == 1 && wrongKey.standardOutput.contains("FAIL peer-2 on this host: key:"), "\(wrongKey.standardOutput)")
+        #expect(wrongKey.standardError.contains("nothing was started"))
+        #expect(!FileManager.default.fileExists(atPath: federation.statePath("peer-1") + "/peer.log"))
+        try FileManager.default.removeItem(atPath: keys + "/peer-2.key")
+        try FileManager.default.moveItem(atPath: keys + "/peer-2.real", toPath: keys + "/peer-2.key")
+
+        // A peer already running on its state directory: never started twice.
+        try federation.start("peer-1", ["--linger"])
+        try awaitLock(federation.statePath("peer-1"))
+        let running = try launch(federation)
+        #expect(running.status == 1 && running.standardOutput.contains("state: \(federation.statePath("peer-1")) is in use by peer run"))
+        federation.signal("peer-1", SIGTERM)
+    }
+
+    /// Hosts reached through the remote template: one without `peer` on its PATH, and one
+    /// whose file at the topology's path is another topology.
+    @Test func remoteHostsAreCheckedThroughTheTemplate() throws {
+        let federation = try LocalFederation(rounds: 1)
+        let text = try String(contentsOfFile: federation.topologyPath, encoding: .utf8)
+        let port = federation.topology.peer("peer-4")!.address.port
+        try text.replacingOccurrences(of: "127.0.0.1:\(port)", with: "10.254.0.4:\(port)").write(toFile: federation.topologyPath, atomically: true, encoding: .utf8)
+        let empty = try launch(federation, ["--remote", "env PEER_HOST={host} PATH=/var/empty"])
+        #expect(empty.status == 1 && empty.standardOutput.contains("FAIL peer-4 on 10.254.0.4: 'peer' is not on the PATH there"), "\(empty.standardOutput)")
+
+        // A "host" whose copy of the topology differs: the template runs peer with another file there.
+        let other = federation.directory + "/other.json"
+        try (text + "\n").write(toFile: other, atomically: true, encoding: .utf8)
+        let wrapper = federation.directory + "/elsewhere.sh"
+        try """
+        #!/bin/sh
+        # A host whose copy of the topology is another file: HOST peer ARGUMENTS, with the
+        # topology's path swapped for the other file's.
+        shift
+        shift
+        for argument in "$@"; do
+            shift
+            if [ "$argument" = "\(federation.topologyPath)" ]; then set -- "$@" "\(other)"; else set -- "$@" "$argument"; fi
+        done
+        exec \(PeerProcess.executable.path) "$@"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        let otherFile = try launch(federation, ["--remote", "sh \(wrapper) {host}"])
+        #expect(otherFile.status == 1 && otherFile.standardOutput.contains("is another topology file"), "\(otherFile.standardOutput)\n\(otherFile.standardError)")
+    }
+
+    /// SIGINT to `peer launch` in the middle of a round: every peer stops, nothing is left
+    /// running, and the launch exits 130.
+    @Test func anInterruptedLaunchLeavesNothingRunning() async throws {
+        let federation = try LocalFederation(rounds: 200)
+        let process = Process()
+        process.executableURL = PeerProcess.executable
+        process.arguments = ["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
+                             "--state-root", federation.directory + "/state"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let status = try #require(federation.topology.peer("peer-1")?.status)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            if let (_, body) = try? await HTTPClient.get("/status", from: status),
+               let document = try? JSONDecoder().decode(NodeStatus.self, from: Data(body)), document.round >= 3 { break }
+            guard ContinuousClock.now < deadline, process.isRunning else { throw TimedOut(description: "peer-1 never reached round 3") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let pids = federation.ids.compactMap { StateLock.holder(of: federation.statePath($0)).flatMap { Int32($0) } }
+        #expect(pids.count == 4)
+        kill(process.processIdentifier, SIGINT)
+        try await waitUntil(timeout: .seconds(120), "peer launch to exit") { !process.isRunning }
+        #expect(process.terminationStatus == 130)
+        for id in federation.ids { #expect(!StateLock.isHeld(federation.statePath(id)), "\(id) is still running") }
+        #expect(pids.allSatisfy { kill($0, 0) != 0 }, "no peer process is left")
+    }
+
+    private func awaitLock(_ state: String) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !StateLock.isHeld(state) {
+            guard Date() < deadline else { throw TimedOut(description: "no peer run took \(state)") }
+            usleep(20_000)
+        }
+    }
+}
