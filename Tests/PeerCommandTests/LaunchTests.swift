@@ -40,9 +40,13 @@ import Testing
         #expect(Set(try federation.ids.map { try federation.newestCheckpoint($0) }).count == 1)
     }
 
-    /// Each preflight failure is named, and nothing is started when one fails.
+    /// Each preflight failure is named, and nothing is started when one fails; a dry run
+    /// prints the preflight and the commands and starts nothing either.
     @Test func aFailedPreflightStartsNothing() throws {
         let federation = try LocalFederation(rounds: 1)
+        let dry = try launch(federation, ["--dry-run"])
+        #expect(dry.status == 0 && dry.standardOutput.contains("commands:") && dry.standardOutput.contains("run --topology"), "\(dry.standardOutput)")
+        #expect(dry.standardOutput.components(separatedBy: "--linger").count == 5 && !StateLock.isHeld(federation.statePath("peer-1")))
         // A wrong key for peer-2.
         let keys = federation.directory + "/keys"
         try FileManager.default.moveItem(atPath: keys + "/peer-2.key", toPath: keys + "/peer-2.real")
@@ -118,6 +122,44 @@ import Testing
         #expect(process.terminationStatus == 130)
         for id in federation.ids { #expect(!StateLock.isHeld(federation.statePath(id)), "\(id) is still running") }
         #expect(pids.allSatisfy { kill($0, 0) != 0 }, "no peer process is left")
+    }
+
+    /// Four hosts as network namespaces, reached with `ip netns exec {host}`: every round
+    /// completes and the hashes agree; in a middle round one link is cut both ways, the round
+    /// completes around it and the federation finishes in agreement.
+    @Test(.enabled(if: NamespaceHosts.available, "needs root and ip netns to make hosts"))
+    func aFederationAcrossNamespaceHostsSurvivesACutLink() async throws {
+        let hosts = try NamespaceHosts(count: 4)
+        let federation = try LocalFederation(rounds: 4, hosts: hosts.addresses)
+        let process = Process()
+        process.executableURL = PeerProcess.executable
+        process.arguments = ["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
+                             "--state-root", federation.directory + "/state", "--remote", "ip netns exec {host}", "--json"]
+        // A remote host runs `peer` from its PATH: the namespaces share this file system.
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = PeerProcess.executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        let output = federation.directory + "/launch.out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let status = try #require(federation.topology.peer("peer-1")?.status)
+        let deadline = ContinuousClock.now + .seconds(180)
+        while true {
+            if let (_, body) = try? await HTTPClient.get("/status", from: status),
+               let document = try? JSONDecoder().decode(NodeStatus.self, from: Data(body)), document.round >= 2 { break }
+            guard ContinuousClock.now < deadline, process.isRunning else { throw TimedOut(description: "peer-1 never reached round 2") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try hosts.cut(hosts.addresses[0], hosts.addresses[1])
+        try await waitUntil(timeout: .seconds(300), "peer launch to finish") { !process.isRunning }
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\"agree\" : true"), "\(text)")
+        for id in federation.ids {
+            #expect(try federation.journal(id).last?.round == 4, "\(id)")
+        }
     }
 
     private func awaitLock(_ state: String) throws {

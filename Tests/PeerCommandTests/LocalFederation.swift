@@ -25,8 +25,8 @@ final class LocalFederation {
         return root
     }()
 
-    /// A ring of `count` peers (1...4) running `rounds` rounds.
-    init(count: Int = 4, rounds: Int, threshold: Int = 3) throws {
+    /// A ring of `count` peers (1...4) running `rounds` rounds, on loopback or at `hosts`.
+    init(count: Int = 4, rounds: Int, threshold: Int = 3, hosts: [String]? = nil) throws {
         directory = NSTemporaryDirectory() + "peer-node-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/keys", withIntermediateDirectories: true)
         let ids = (1...count).map { "peer-\($0)" }
@@ -36,8 +36,9 @@ final class LocalFederation {
         for (index, id) in ids.enumerated() {
             let key = IdentityKey()
             try key.write(toFile: directory + "/keys/\(id).key")
-            peers.append(Topology.Peer(id: id, address: PeerAddress(host: "127.0.0.1", port: ports[index]),
-                                       status: PeerAddress(host: "127.0.0.1", port: ports[count + index]), key: key.publicKey))
+            let host = hosts?[index] ?? "127.0.0.1"
+            peers.append(Topology.Peer(id: id, address: PeerAddress(host: host, port: ports[index]),
+                                       status: PeerAddress(host: host, port: ports[count + index]), key: key.publicKey))
         }
         let links = (0..<count).map { Topology.Link(ids[$0], ids[($0 + 1) % count]) }
         let text = TopologyWriter.text(name: "node-test", peers: peers, links: Array(Set(links)).sorted { ($0.first, $0.second) < ($1.first, $1.second) },

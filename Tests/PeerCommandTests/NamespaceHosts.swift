@@ -1,0 +1,65 @@
+import Foundation
+
+/// Hosts as network namespaces on one bridge, for launch tests that need several hosts: each
+/// namespace is named after its address (10.77.0.N), so that `ip netns exec {host}` reaches it,
+/// and the bridge has 10.77.0.254, so that this host reaches every status port.
+final class NamespaceHosts {
+    static let bridge = "peerbr0"
+    let addresses: [String]
+
+    /// Whether namespaces can be made here (root, iproute2): a probe one is made and removed.
+    static let available: Bool = {
+        guard getuid() == 0, run(["netns", "add", "peer-probe"]) else { return false }
+        return run(["netns", "delete", "peer-probe"])
+    }()
+
+    /// `count` namespaces 10.77.0.1 ... on the bridge.
+    init(count: Int) throws {
+        addresses = (1...count).map { "10.77.0.\($0)" }
+        Self.tearDown(count: count)
+        var steps: [[String]] = [["link", "add", Self.bridge, "type", "bridge"], ["addr", "add", "10.77.0.254/24", "dev", Self.bridge],
+                                 ["link", "set", Self.bridge, "up"]]
+        for (index, address) in addresses.enumerated() {
+            let host = "pvh\(index + 1)", inside = "pvn\(index + 1)"
+            steps += [["netns", "add", address], ["link", "add", host, "type", "veth", "peer", "name", inside],
+                      ["link", "set", inside, "netns", address], ["link", "set", host, "master", Self.bridge], ["link", "set", host, "up"],
+                      ["-n", address, "addr", "add", address + "/24", "dev", inside], ["-n", address, "link", "set", inside, "up"],
+                      ["-n", address, "link", "set", "lo", "up"]]
+        }
+        for step in steps where !Self.run(step) {
+            throw NamespaceFailure(description: "ip \(step.joined(separator: " ")) failed")
+        }
+    }
+
+    deinit {
+        Self.tearDown(count: addresses.count)
+    }
+
+    /// Drops every packet between hosts `a` and `b`, both ways.
+    func cut(_ a: String, _ b: String) throws {
+        for (from, to) in [(a, b), (b, a)] where !Self.run(["-n", from, "route", "add", "blackhole", to + "/32"]) {
+            throw NamespaceFailure(description: "cannot cut \(from) from \(to)")
+        }
+    }
+
+    private static func tearDown(count: Int) {
+        for index in 1...count { _ = run(["netns", "delete", "10.77.0.\(index)"]) }
+        _ = run(["link", "delete", bridge])
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    struct NamespaceFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+}
