@@ -7,10 +7,15 @@ final class NamespaceHosts {
     static let bridge = "peerbr0"
     let addresses: [String]
 
-    /// Whether namespaces can be made here (root, iproute2): a probe one is made and removed.
+    /// Whether hosts can be made here (root, iproute2, namespaces, veth pairs and bridges):
+    /// one of each is made and removed.
     static let available: Bool = {
         guard getuid() == 0, run(["netns", "add", "peer-probe"]) else { return false }
-        return run(["netns", "delete", "peer-probe"])
+        defer { run(["netns", "delete", "peer-probe"]) }
+        guard run(["link", "add", "pvprobe", "type", "veth", "peer", "name", "pvprobe1", "netns", "peer-probe"]) else { return false }
+        defer { run(["link", "delete", "pvprobe"]) }
+        guard run(["link", "add", "pvbrprobe", "type", "bridge"]) else { return false }
+        return run(["link", "delete", "pvbrprobe"])
     }()
 
     /// `count` namespaces 10.77.0.1 ... on the bridge.
@@ -42,8 +47,13 @@ final class NamespaceHosts {
         }
     }
 
+    /// Removes the namespaces, their links (a namespace outlives its name while a cut
+    /// connection's socket still times out in it, and keeps its link with it) and the bridge.
     private static func tearDown(count: Int) {
-        for index in 1...count { _ = run(["netns", "delete", "10.77.0.\(index)"]) }
+        for index in 1...count {
+            _ = run(["link", "delete", "pvh\(index)"])
+            _ = run(["netns", "delete", "10.77.0.\(index)"])
+        }
         _ = run(["link", "delete", bridge])
     }
 
