@@ -106,7 +106,7 @@ final class LaunchRun: @unchecked Sendable {
         for member in plan.members {
             guard let process = processes[member.id], process.isRunning else { continue }
             kill(process.processIdentifier, SIGTERM)
-            if member.remote != nil { _ = LaunchProcess.capture(plan.process(member, ["stop", "--state", member.state])) }
+            if member.remote != nil { _ = LaunchProcess.capture(plan.process(member, ["stop", "--state", member.state]), timeout: 90) }
         }
         var exits: [String: Int32] = [:]
         let deadline = Date().addingTimeInterval(60)
