@@ -121,7 +121,7 @@ enum RunCommand {
         // Signals are caught from the start: one that comes while the data is decoded stops the
         // node before it listens.
         let stop = StopRequest()
-        let signals = stopOnSignals(stop)
+        let signals = StopSignals.handle { stop.request() }
         defer { signals.forEach { $0.cancel() } }
         do {
             let node = try PeerNode(configuration: configuration, log: log)
@@ -137,16 +137,6 @@ enum RunCommand {
         }
     }
 
-    /// SIGINT and SIGTERM make `stop` ask the node to stop instead of killing the process.
-    private static func stopOnSignals(_ stop: StopRequest) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.request() }
-            source.resume()
-            return source
-        }
-    }
 }
 
 /// A stop asked for by a signal, before or after the node exists.

@@ -24,13 +24,7 @@ final class LaunchRun: @unchecked Sendable {
     /// table and `peer status --all`, stops every peer.
     /// - Returns: the exit status.
     func start(json: Bool) async throws -> Int32 {
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in interrupted.store(true, ordering: .releasing) }
-            source.resume()
-            return source
-        }
+        let signals = StopSignals.handle { [self] in interrupted.store(true, ordering: .releasing) }
         defer { signals.forEach { $0.cancel() } }
         for member in plan.members {
             try FileManager.default.createDirectory(atPath: member.state, withIntermediateDirectories: true)
@@ -115,7 +109,13 @@ final class LaunchRun: @unchecked Sendable {
             while process.isRunning, Date() < deadline { usleep(20_000) }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                let killed = Date().addingTimeInterval(10)
+                while process.isRunning, Date() < killed { usleep(20_000) }
+            }
+            guard !process.isRunning else {
+                console.diagnostic("\(member.id): its process \(process.processIdentifier) did not end after SIGKILL\n")
+                exits[member.id] = 128 + SIGKILL
+                continue
             }
             exits[member.id] = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         }
