@@ -110,7 +110,12 @@ struct Arguments {
 
     /// Removes an integer option within `range`, or returns `defaultValue` when absent.
     mutating func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(UsageError) -> Int {
-        guard let text = try option(name) else { return defaultValue }
+        try integer(name, in: range) ?? defaultValue
+    }
+
+    /// Removes an integer option within `range`, or returns nil when absent.
+    mutating func integer(_ name: String, in range: ClosedRange<Int>) throws(UsageError) -> Int? {
+        guard let text = try option(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw usage("'\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
         }

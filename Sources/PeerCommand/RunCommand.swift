@@ -68,10 +68,7 @@ enum RunCommand {
         let threads = try arguments.integer("--threads", default: 1, in: 1...64)
         let phaseTimeout = try arguments.number("--phase-timeout", default: 30, in: 0.5...3600)
         let formatName = try arguments.option("--log-format") ?? "text"
-        let lastRound = try arguments.option("--rounds").map { text throws(UsageError) -> Int in
-            guard let value = Int(text), value >= 1 else { throw arguments.usage("--rounds must be a positive integer, got '\(text)'") }
-            return value
-        }
+        let lastRound = try arguments.integer("--rounds", in: 1...Int(Int32.max))
         let logFile = try arguments.option("--log-file")
         let linger = try arguments.flag("--linger")
         let killAtText = try arguments.option("--kill-at")

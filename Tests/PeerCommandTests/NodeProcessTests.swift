@@ -30,7 +30,7 @@ import Testing
             #expect(Set(entries.map { $0?.baseHash }).count == 1)
             #expect(entries.first??.baseHash == journals[0].first { $0.round == round - 1 }?.modelHash, "round \(round) starts from M(\(round - 1))")
             // The chain link is the coordinator's signed statement.
-            let signed = try #require(entries.first??.signedOutcome.flatMap { [UInt8](hexString: $0) })
+            let signed = try #require(entries.first??.signedOutcome.flatMap { [UInt8](hex: $0) })
             let outcome = try #require(SignedOutcome.verified(signed, topology: federation.topology))
             #expect(outcome.model.hexString == entries.first??.modelHash && outcome.base.hexString == entries.first??.baseHash)
         }
@@ -293,18 +293,6 @@ extension Sequence {
     }
 }
 
-extension Array where Element == UInt8 {
-    init?(hexString text: String) {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        self = bytes
-    }
-}
 
 /// Messages a test transport received, in order.
 final class Recorded: Sendable {

@@ -1,3 +1,5 @@
+import Crypto
+
 internal import Foundation
 import Gossip
 import Synchronization
@@ -69,4 +71,19 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     public var seconds: [String: Double] = [:]
     /// When the line was written, ISO 8601.
     public var time: String
+}
+
+extension JournalEntry {
+    /// Takes what `outcome` says of the round (its coordinator, contributors, lost peers,
+    /// aggregate and signed Outcome, where it came from), as peer `id` ended it.
+    mutating func take(_ outcome: RoundOutcome, peer id: String) {
+        coordinator = outcome.coordinator
+        contributors = outcome.contributors
+        dropped = outcome.dropped
+        lostIn = outcome.lostIn
+        aggregateHash = outcome.aggregateHash?.hexString
+        signedOutcome = outcome.signedOutcome?.bytes.hexString
+        caughtUpFrom = outcome.caughtUpFrom
+        contributed = outcome.abortReason == nil && outcome.contributors.contains(id)
+    }
 }

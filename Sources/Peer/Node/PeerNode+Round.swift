@@ -48,11 +48,7 @@ extension PeerNode {
         seconds["train"] = (ContinuousClock.now - trainStart) / .seconds(1)
 
         let weight = min(1, Double(training.training.images.count) / Double(topology.aggregation.maxWeight))
-        let link = ModelLink(base: baseHash) { average in
-            var hasher = Blake2b.Hasher()
-            base.safetensorsPieces(adding: average) { hasher.update($0) }
-            return hasher.finalize()
-        }
+        let link = ModelLink(base: baseHash) { average in Self.hash(of: base, adding: average) }
         let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
             phase(round, name)
         }
@@ -64,23 +60,16 @@ extension PeerNode {
 
         var entry = JournalEntry(round: round, kind: .completed, modelHash: "", baseHash: baseHash.hexString, checkpoint: "",
                                  time: "")
-        entry.coordinator = outcome.coordinator
-        entry.contributors = outcome.contributors
-        entry.dropped = outcome.dropped
-        entry.lostIn = outcome.lostIn
+        entry.take(outcome, peer: id)
         var next: ModelState?
         if outcome.abortReason == nil, let average = outcome.average {
-            let candidate = base.adding(average)
-            let hash = Blake2b.hash(candidate.safetensors)
+            let hash = Self.hash(of: base, adding: average)
             if let signed = outcome.signedOutcome, signed.model != hash || signed.base != baseHash {
                 log.event("inconsistent", "round \(round): M(r) here is \(ModelLink.short(hash)), the coordinator signed \(ModelLink.short(signed.model)); catching up instead")
                 entry.abortReason = "the model differs from the coordinator's signed hash"
                 chain.withLock { $0.activity = .recovering }
             } else {
-                next = candidate
-                entry.aggregateHash = outcome.aggregateHash?.hexString
-                entry.signedOutcome = outcome.signedOutcome?.bytes.hexString
-                entry.contributed = outcome.contributors.contains(id)
+                next = base.adding(average)
             }
         } else {
             entry.abortReason = outcome.abortReason.map { "\($0)" }
@@ -91,17 +80,13 @@ extension PeerNode {
             case .caughtUp(let model, let record):
                 next = model
                 entry.kind = .caughtUp
-                entry.caughtUpFrom = record.caughtUpFrom
-                entry.coordinator = record.coordinator
-                entry.contributors = record.contributors
-                entry.dropped = record.dropped
-                entry.aggregateHash = record.aggregateHash?.hexString
-                entry.signedOutcome = record.signedOutcome?.bytes.hexString
-                entry.contributed = record.contributors.contains(id)
+                entry.take(record, peer: id)
             case .overtaken:
                 return
             case .abortedEverywhere:
                 entry.kind = .aborted
+                entry.aggregateHash = nil
+                entry.signedOutcome = nil
                 entry.contributed = false
             }
         }
@@ -140,6 +125,14 @@ extension PeerNode {
         }
         record(entry)
         setState(.idle)
+    }
+
+    /// The hash of M(r) = `base` + `average`, its checkpoint file streamed through the hash
+    /// tensor by tensor rather than encoded whole.
+    static func hash(of base: ModelState, adding average: [Float]) -> [UInt8] {
+        var hasher = Blake2b.Hasher()
+        base.safetensorsPieces(adding: average) { hasher.update($0) }
+        return hasher.finalize()
     }
 
     /// Logs and shows that `name` of round `round` begins.

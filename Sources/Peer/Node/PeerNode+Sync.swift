@@ -102,11 +102,11 @@ extension PeerNode {
             log.event("behind", "round \(round) started from \(ModelLink.short(signed.base)), not this peer's \(ModelLink.short(baseHash))")
             return nil
         }
-        let model = base.adding(average)
-        guard Blake2b.hash(model.safetensors) == signed.model else {
+        guard Self.hash(of: base, adding: average) == signed.model else {
             log.event("refused", "the record of round \(round) gives a model other than the signed \(ModelLink.short(signed.model))")
             return nil
         }
+        let model = base.adding(average)
         log.event("caught-up", "round \(round): caught up from \(record.caughtUpFrom ?? "a neighbour")", ["round": round])
         return (model, record)
     }
@@ -125,13 +125,7 @@ extension PeerNode {
             }
             if best.committed == own + 1, let (model, record) = await record(of: own + 1, base: base, baseHash: baseHash) {
                 var entry = JournalEntry(round: own + 1, kind: .caughtUp, modelHash: "", baseHash: baseHash.hexString, checkpoint: "", time: "")
-                entry.caughtUpFrom = record.caughtUpFrom
-                entry.coordinator = record.coordinator
-                entry.contributors = record.contributors
-                entry.dropped = record.dropped
-                entry.aggregateHash = record.aggregateHash?.hexString
-                entry.signedOutcome = record.signedOutcome?.bytes.hexString
-                entry.contributed = record.contributors.contains(id)
+                entry.take(record, peer: id)
                 try await commit(entry, model: model, trainingLoss: nil, seconds: [:], started: .now)
                 continue
             }

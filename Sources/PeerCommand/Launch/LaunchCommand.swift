@@ -44,17 +44,11 @@ enum LaunchCommand {
 
     static func run(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
         let dataRootOption = try arguments.option("--data-root")
-        let synthetic = try arguments.option("--synthetic").map { text throws(UsageError) -> Int in
-            guard let count = Int(text), (10...100_000).contains(count) else { throw arguments.usage("--synthetic needs 10...100000 images, got '\(text)'") }
-            return count
-        }
+        let synthetic = try arguments.integer("--synthetic", in: 10...100_000)
         let keysDirectory = try arguments.required("--keys-dir", placeholder: "DIR")
         let stateRoot = try arguments.option("--state-root") ?? "state"
         let remote = try arguments.option("--remote")
-        let rounds = try arguments.option("--rounds").map { text throws(UsageError) -> Int in
-            guard let value = Int(text), value >= 1 else { throw arguments.usage("--rounds must be a positive integer, got '\(text)'") }
-            return value
-        }
+        let rounds = try arguments.integer("--rounds", in: 1...Int(Int32.max))
         let dryRun = try arguments.flag("--dry-run")
         let json = try arguments.flag("--json")
         let topologyPath = try arguments.operand("FILE")
@@ -109,11 +103,11 @@ enum LaunchCommand {
             let arguments = ["preflight", "--topology", plan.topologyPath, "--id", member.id, "--key", member.key, "--data", member.data,
                              "--state", member.state, "--json"]
             let result = LaunchProcess.capture(plan.process(member, arguments))
-            let where_ = member.remote == nil ? "this host" : member.host
+            let location = member.remote == nil ? "this host" : member.host
             guard let object = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
                   let checks = object["checks"] as? [[String: Any]] else {
                 let reason = result.status == 127 ? "'peer' is not on the PATH there" : "peer preflight exited \(result.status)"
-                console.output("  FAIL \(member.id) on \(where_): \(reason): \(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))\n")
+                console.output("  FAIL \(member.id) on \(location): \(reason): \(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300))\n")
                 failures += 1
                 continue
             }
@@ -126,7 +120,7 @@ enum LaunchCommand {
             }
             for check in checks where check["ok"] as? Bool != true { problems.append("\(check["check"] ?? ""): \(check["detail"] ?? "")") }
             failures += problems.count
-            console.output("  \(problems.isEmpty ? "ok  " : "FAIL") \(member.id) on \(where_)" + (problems.isEmpty ? "" : ": " + problems.joined(separator: "; ")) + "\n")
+            console.output("  \(problems.isEmpty ? "ok  " : "FAIL") \(member.id) on \(location)" + (problems.isEmpty ? "" : ": " + problems.joined(separator: "; ")) + "\n")
         }
         return failures
     }
