@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system libraries the package links against (libsodium, OpenBLAS)
-# when they are missing. Runs `apt-get update` only when something must be installed.
+# Installs the Debian packages given as arguments when they are missing; without arguments,
+# the system libraries the package links against (libsodium, OpenBLAS). Runs `apt-get update`
+# only when something must be installed, and starts no service while installing (a test that
+# needs sshd starts its own).
 set -euo pipefail
 
-packages=(libsodium-dev libopenblas-dev pkg-config)
+if [ $# -gt 0 ]; then packages=("$@"); else packages=(libsodium-dev libopenblas-dev pkg-config); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -28,5 +30,11 @@ else
 fi
 
 echo "deps: installing ${missing[*]}"
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${run[@]}" tee "$policy" >/dev/null
+  "${run[@]}" chmod 755 "$policy"
+  trap '"${run[@]}" rm -f "$policy"' EXIT
+fi
 "${run[@]}" apt-get update -q
 DEBIAN_FRONTEND=noninteractive "${run[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

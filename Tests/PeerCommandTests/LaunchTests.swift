@@ -107,14 +107,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let status = try #require(federation.topology.peer("peer-1")?.status)
-        let deadline = ContinuousClock.now + .seconds(120)
-        while true {
-            if let (_, body) = try? await HTTPClient.get("/status", from: status),
-               let document = try? JSONDecoder().decode(NodeStatus.self, from: Data(body)), document.round >= 3 { break }
-            guard ContinuousClock.now < deadline, process.isRunning else { throw TimedOut(description: "peer-1 never reached round 3") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await awaitRound(3, of: federation, while: process)
         let pids = federation.ids.compactMap { StateLock.holder(of: federation.statePath($0)).flatMap { Int32($0) } }
         #expect(pids.count == 4)
         kill(process.processIdentifier, SIGINT)
@@ -131,34 +124,44 @@ import Testing
     func aFederationAcrossNamespaceHostsSurvivesACutLink() async throws {
         let hosts = try NamespaceHosts(count: 4)
         let federation = try LocalFederation(rounds: 4, hosts: hosts.addresses)
-        let process = Process()
-        process.executableURL = PeerProcess.executable
-        process.arguments = ["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
-                             "--state-root", federation.directory + "/state", "--remote", "ip netns exec {host}", "--json"]
-        // A remote host runs `peer` from its PATH: the namespaces share this file system.
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = PeerProcess.executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        process.environment = environment
-        let output = federation.directory + "/launch.out"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let launch = try RemoteLaunch(federation, remote: "ip netns exec {host}")
+        try await awaitRound(2, of: federation, while: launch.process)
+        try hosts.cut(hosts.addresses[0], hosts.addresses[1])
+        try await launch.expectAgreement(federation, rounds: 4)
+    }
+
+    /// Four namespace hosts reached through real ssh (sshd in each, a key made for the test):
+    /// SIGINT in round 2 stops every remote peer through ssh and leaves none running; launched
+    /// again, the federation resumes, completes and agrees.
+    @Test(.enabled(if: NamespaceHosts.available && SSHHosts.available, "needs root, ip netns and openssh-server"))
+    func aFederationRunsThroughSSH() async throws {
+        let hosts = try NamespaceHosts(count: 4)
+        let ssh = try SSHHosts(on: hosts, path: PeerProcess.executable.deletingLastPathComponent().path)
+        let federation = try LocalFederation(rounds: 3, hosts: hosts.addresses)
+        let interrupted = try RemoteLaunch(federation, remote: ssh.template)
+        try await awaitRound(2, of: federation, while: interrupted.process)
+        let pids = federation.ids.compactMap { StateLock.holder(of: federation.statePath($0)).flatMap { Int32($0) } }
+        #expect(pids.count == 4)
+        kill(interrupted.process.processIdentifier, SIGINT)
+        try await waitUntil(timeout: .seconds(120), "peer launch to exit") { !interrupted.process.isRunning }
+        #expect(interrupted.process.terminationStatus == 130)
+        for id in federation.ids { #expect(!StateLock.isHeld(federation.statePath(id)), "\(id) is still running") }
+        #expect(pids.allSatisfy { kill($0, 0) != 0 }, "no remote peer process is left")
+
+        let resumed = try RemoteLaunch(federation, remote: ssh.template)
+        try await resumed.expectAgreement(federation, rounds: 3)
+        for id in federation.ids { #expect(!StateLock.isHeld(federation.statePath(id)), "\(id) is still running") }
+    }
+
+    /// Waits until peer-1's status shows `round` while `process` (the launch) runs.
+    private func awaitRound(_ round: Int, of federation: LocalFederation, while process: Process) async throws {
         let status = try #require(federation.topology.peer("peer-1")?.status)
         let deadline = ContinuousClock.now + .seconds(180)
         while true {
             if let (_, body) = try? await HTTPClient.get("/status", from: status),
-               let document = try? JSONDecoder().decode(NodeStatus.self, from: Data(body)), document.round >= 2 { break }
-            guard ContinuousClock.now < deadline, process.isRunning else { throw TimedOut(description: "peer-1 never reached round 2") }
+               let document = try? JSONDecoder().decode(NodeStatus.self, from: Data(body)), document.round >= round { break }
+            guard ContinuousClock.now < deadline, process.isRunning else { throw TimedOut(description: "peer-1 never reached round \(round)") }
             try await Task.sleep(for: .milliseconds(50))
-        }
-        try hosts.cut(hosts.addresses[0], hosts.addresses[1])
-        try await waitUntil(timeout: .seconds(300), "peer launch to finish") { !process.isRunning }
-        let text = try String(contentsOfFile: output, encoding: .utf8)
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("\"agree\" : true"), "\(text)")
-        for id in federation.ids {
-            #expect(try federation.journal(id).last?.round == 4, "\(id)")
         }
     }
 
@@ -167,6 +170,40 @@ import Testing
         while !StateLock.isHeld(state) {
             guard Date() < deadline else { throw TimedOut(description: "no peer run took \(state)") }
             usleep(20_000)
+        }
+    }
+}
+
+/// `peer launch --remote TEMPLATE --json` of a federation on namespace hosts, its output in a file.
+private struct RemoteLaunch {
+    let process: Process
+    let output: String
+
+    init(_ federation: LocalFederation, remote: String) throws {
+        process = Process()
+        process.executableURL = PeerProcess.executable
+        process.arguments = ["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
+                             "--state-root", federation.directory + "/state", "--remote", remote, "--json"]
+        // A remote host runs `peer` from its PATH: the namespaces share this file system.
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = PeerProcess.executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        output = federation.directory + "/launch-\(UUID().uuidString).out"
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = process.standardOutput
+        try process.run()
+    }
+
+    /// Waits for the launch to end, then expects exit 0, agreeing hashes, and every peer's
+    /// journal at `rounds`.
+    func expectAgreement(_ federation: LocalFederation, rounds: Int) async throws {
+        try await waitUntil(timeout: .seconds(300), "peer launch to finish") { !process.isRunning }
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\"agree\" : true"), "\(text)")
+        for id in federation.ids {
+            #expect(try federation.journal(id).last?.round == rounds, "\(id)")
         }
     }
 }

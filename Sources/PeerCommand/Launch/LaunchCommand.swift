@@ -66,7 +66,7 @@ enum LaunchCommand {
         let failures = preflight(plan, federation: topology.federationID.hex, console: console)
         if dryRun {
             console.output("commands:\n")
-            for member in plan.members { console.output("  " + plan.commandLine(member, plan.runArguments(member, rounds: rounds)) + "\n") }
+            for member in plan.members { console.output("  " + plan.invocation(member, plan.runArguments(member, rounds: rounds)).commandLine + "\n") }
             return failures == 0 ? ExitStatus.success : ExitStatus.failure
         }
         guard failures == 0 else {
@@ -82,12 +82,12 @@ enum LaunchCommand {
         let size = min(1024, max(128, 2 * imageSize))
         for (index, member) in plan.members.enumerated() {
             // Kept from an earlier launch when its labels are there (on the peer's host).
-            let existing = LaunchProcess.capture(plan.process(member, ["data", "labels", member.data + "/train-rle.csv", "--json"]))
+            let existing = LaunchProcess.capture(plan.invocation(member, ["data", "labels", member.data + "/train-rle.csv", "--json"]))
             if existing.status == 0 { continue }
             let arguments = ["data", "synth", "--out", member.data, "--images", String(images), "--size", String(size),
                              "--seed", String(index + 1), "--site", String(index + 1), "--force"]
             console.diagnostic("\(member.id): writing a synthetic hospital of \(images) images (site \(index + 1)) to \(member.data)\n")
-            let result = LaunchProcess.capture(plan.process(member, arguments))
+            let result = LaunchProcess.capture(plan.invocation(member, arguments))
             guard result.status == 0 else {
                 throw CommandFailure("\(member.id): 'peer data synth' failed (exit \(result.status)): \(result.standardError.suffix(500))")
             }
@@ -102,7 +102,7 @@ enum LaunchCommand {
         for member in plan.members {
             let arguments = ["preflight", "--topology", plan.topologyPath, "--id", member.id, "--key", member.key, "--data", member.data,
                              "--state", member.state, "--json"]
-            let result = LaunchProcess.capture(plan.process(member, arguments))
+            let result = LaunchProcess.capture(plan.invocation(member, arguments))
             let location = member.remote == nil ? "this host" : member.host
             guard let object = try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
                   let checks = object["checks"] as? [[String: Any]] else {

@@ -47,24 +47,12 @@ struct LaunchPlan {
          "--log-file", member.log, "--linger"] + (rounds.map { ["--rounds", String($0)] } ?? [])
     }
 
-    /// The process that runs `peer ARGUMENTS` for `member`: the binary itself on this host,
+    /// What runs `peer ARGUMENTS` for `member`: the binary itself on this host,
     /// `/bin/sh -c 'exec TEMPLATE peer ARGUMENTS'` elsewhere (`peer` from the remote PATH).
-    func process(_ member: Member, _ arguments: [String]) -> Process {
-        let process = Process()
-        if let remote = member.remote {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "exec " + remote + " " + (["peer"] + arguments).map(Self.quoted).joined(separator: " ")]
-        } else {
-            process.executableURL = URL(fileURLWithPath: peerBinary)
-            process.arguments = arguments
-        }
-        return process
-    }
-
-    /// The command line of `process(member, arguments)`, for people.
-    func commandLine(_ member: Member, _ arguments: [String]) -> String {
-        let process = process(member, arguments)
-        return ([process.executableURL!.path] + (process.arguments ?? [])).map(Self.quoted).joined(separator: " ")
+    func invocation(_ member: Member, _ arguments: [String]) -> ChildProcess.Invocation {
+        guard let remote = member.remote else { return ChildProcess.Invocation(executable: peerBinary, arguments: arguments) }
+        let command = "exec " + remote + " " + (["peer"] + arguments).map(Self.quoted).joined(separator: " ")
+        return ChildProcess.Invocation(executable: "/bin/sh", arguments: ["-c", command])
     }
 
     /// `text` quoted for a POSIX shell when it needs it.

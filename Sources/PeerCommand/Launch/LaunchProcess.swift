@@ -8,24 +8,29 @@ enum LaunchProcess {
         let standardError: String
     }
 
-    /// Runs `process` to completion, its output through temporary files (no pipe can fill up);
-    /// one still running after `timeout` is killed and reported with status 124.
-    static func capture(_ process: Process, timeout: TimeInterval = 300) -> Result {
+    /// Runs `invocation` to completion, its output through temporary files (no pipe can fill
+    /// up); one still running after `timeout` is killed and reported with status 124, one that
+    /// cannot start with status 127.
+    static func capture(_ invocation: ChildProcess.Invocation, timeout: TimeInterval = 300) -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peer-launch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let output = directory.appendingPathComponent("out"), error = directory.appendingPathComponent("err")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            FileManager.default.createFile(atPath: error.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: output)
-            process.standardError = try FileHandle(forWritingTo: error)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { usleep(20_000) }
-            var status: Int32 = 124
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) } else { status = process.terminationStatus }
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: error.path, contents: nil)
+            let outputHandle = try FileHandle(forWritingTo: output), errorHandle = try FileHandle(forWritingTo: error)
+            let child = try ChildProcess(invocation, output: outputHandle.fileDescriptor, error: errorHandle.fileDescriptor)
+            try? outputHandle.close()
+            try? errorHandle.close()
+            let status: Int32
+            if let ended = child.wait(timeout: timeout) {
+                status = ended
+            } else {
+                child.signal(SIGKILL)
+                _ = child.wait(timeout: 10)
+                status = 124
+            }
             return Result(status: status, standardOutput: (try? String(contentsOf: output, encoding: .utf8)) ?? "",
                           standardError: (try? String(contentsOf: error, encoding: .utf8)) ?? "")
         } catch {

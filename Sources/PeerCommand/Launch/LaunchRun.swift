@@ -11,7 +11,7 @@ final class LaunchRun: @unchecked Sendable {
     private let plan: LaunchPlan
     private let rounds: Int?
     private let console: Console
-    private var processes: [String: Process] = [:]
+    private var processes: [String: ChildProcess] = [:]
     private let interrupted = Atomic<Bool>(false)
 
     init(plan: LaunchPlan, rounds: Int?, console: Console) {
@@ -28,17 +28,14 @@ final class LaunchRun: @unchecked Sendable {
         defer { signals.forEach { $0.cancel() } }
         for member in plan.members {
             try FileManager.default.createDirectory(atPath: member.state, withIntermediateDirectories: true)
-            let process = plan.process(member, plan.runArguments(member, rounds: rounds))
             // The peer logs to STATE/ID/peer.log; what its process prints besides (a usage
             // error, a remote shell's complaint) goes to STATE/ID/launch.log.
             let output = member.state + "/launch.log"
-            FileManager.default.createFile(atPath: output, contents: nil)
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-            processes[member.id] = process
+            defer { try? handle.close() }
+            processes[member.id] = try ChildProcess(plan.invocation(member, plan.runArguments(member, rounds: rounds)),
+                                                    output: handle.fileDescriptor, error: handle.fileDescriptor)
         }
         console.diagnostic("started \(plan.members.count) peers; logs in STATE/ID/peer.log\n")
         let statuses = await watch()
@@ -94,30 +91,30 @@ final class LaunchRun: @unchecked Sendable {
             + (exited.isEmpty ? "" : ", exited: \(exited.joined(separator: ", "))")
     }
 
-    /// Stops every peer (SIGTERM; remote ones also through `peer stop` on their host) and waits
-    /// for each, SIGKILL after a minute. Returns each exit status.
+    /// Stops every peer and waits for each, SIGKILL after a minute: a local one with SIGTERM, a
+    /// remote one with `peer stop` on its host, so that its remote command ends by itself and
+    /// its exit status comes back (SIGTERM to the remote command's client, such as ssh, only
+    /// when that fails). Returns each exit status (128 + signal when killed).
     private func stopAll() -> [String: Int32] {
         for member in plan.members {
             guard let process = processes[member.id], process.isRunning else { continue }
-            kill(process.processIdentifier, SIGTERM)
-            if member.remote != nil { _ = LaunchProcess.capture(plan.process(member, ["stop", "--state", member.state]), timeout: 90) }
+            if member.remote == nil || LaunchProcess.capture(plan.invocation(member, ["stop", "--state", member.state]), timeout: 90).status != 0 {
+                process.signal(SIGTERM)
+            }
         }
         var exits: [String: Int32] = [:]
         let deadline = Date().addingTimeInterval(60)
         for member in plan.members {
             guard let process = processes[member.id] else { continue }
-            while process.isRunning, Date() < deadline { usleep(20_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                let killed = Date().addingTimeInterval(10)
-                while process.isRunning, Date() < killed { usleep(20_000) }
-            }
-            guard !process.isRunning else {
-                console.diagnostic("\(member.id): its process \(process.processIdentifier) did not end after SIGKILL\n")
-                exits[member.id] = 128 + SIGKILL
+            if let status = process.wait(timeout: deadline.timeIntervalSinceNow) {
+                exits[member.id] = status
                 continue
             }
-            exits[member.id] = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+            process.signal(SIGKILL)
+            if process.wait(timeout: 10) == nil {
+                console.diagnostic("\(member.id): its process \(process.pid) did not end after SIGKILL\n")
+            }
+            exits[member.id] = 128 + SIGKILL
         }
         return exits
     }
