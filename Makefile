@@ -42,7 +42,7 @@ demo: build
 	@rm -rf .build/demo/federation && mkdir -p .build/demo/federation
 	$(RELEASE_BIN) topology generate ring --peers 4 --out .build/demo/federation/ring-4.json --keys-dir .build/demo/federation/keys \
 		--base-port 47400 --model resnet18 --image-size 64 --rounds 5 --local-epochs 2 --optimizer adam --learning-rate 0.001
-	$(RELEASE_BIN) launch .build/demo/federation/ring-4.json --synthetic 300 --keys-dir .build/demo/federation/keys \
+	$(RELEASE_BIN) launch .build/demo/federation/ring-4.json --synthetic 500 --positive-rate 0.5 --keys-dir .build/demo/federation/keys \
 		--state-root .build/demo/federation/state
 
 ## bench: measured figures, written to benchmarks/results/

@@ -124,7 +124,12 @@ struct Arguments {
 
     /// Removes a decimal option within `range`, or returns `defaultValue` when absent.
     mutating func number(_ name: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(UsageError) -> Double {
-        guard let text = try option(name) else { return defaultValue }
+        try number(name, in: range) ?? defaultValue
+    }
+
+    /// Removes a decimal option within `range`, or returns nil when absent.
+    mutating func number(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
+        guard let text = try option(name) else { return nil }
         guard let value = Double(text), range.contains(value) else {
             throw usage("'\(name)' must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
         }

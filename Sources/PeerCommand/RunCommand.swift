@@ -106,7 +106,7 @@ enum RunCommand {
         configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
         let log: NodeLog
         if let logFile {
-            if !FileManager.default.fileExists(atPath: logFile) { FileManager.default.createFile(atPath: logFile, contents: nil) }
+            if !FileManager.default.fileExists(atPath: logFile) { _ = FileManager.default.createFile(atPath: logFile, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: logFile) else {
                 throw UsageError(message: "--log-file \(logFile) cannot be written", command: "peer run")
             }

@@ -29,7 +29,12 @@ import Testing
 
         let second = try launch(federation)
         #expect(second.status == 0, "\(second.standardError)")
-        #expect(try table(second)["agree"] as? Bool == true)
+        let secondTable = try table(second)
+        #expect(secondTable["agree"] as? Bool == true)
+        // The resumed peers' status carries round 1 from their journals.
+        let learning = try #require(secondTable["meanAUCByRound"] as? [[String: Any]])
+        #expect(learning.map { $0["round"] as? Int } == [1, 2] && learning.allSatisfy { ($0["auc"] as? Double).map { (0...1).contains($0) } == true },
+                "\(learning)")
         for id in federation.ids {
             let journal = try federation.journal(id)
             #expect(journal.map(\.round) == [0, 1, 2], "\(id): \(journal.map(\.round))")

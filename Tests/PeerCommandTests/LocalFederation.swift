@@ -72,7 +72,7 @@ final class LocalFederation {
         let process = Process()
         process.executableURL = PeerProcess.executable
         process.arguments = arguments(id) + extra
-        if !FileManager.default.fileExists(atPath: logPath(id)) { FileManager.default.createFile(atPath: logPath(id), contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath(id)) { _ = FileManager.default.createFile(atPath: logPath(id), contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(id)))
         log.seekToEndOfFile()
         process.standardError = log

@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func aFileIsNotAStateDirectory() throws {
-        FileManager.default.createFile(atPath: directory, contents: Data())
+        _ = FileManager.default.createFile(atPath: directory, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(throws: NodeError.state(path: directory, problem: "is a file, not a directory", fix: "pass a directory as --state")) {
             try StateDirectory(path: directory)

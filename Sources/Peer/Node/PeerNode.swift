@@ -152,7 +152,8 @@ public final class PeerNode: Sendable {
         status = Mutex(LiveStatus(document: NodeStatus(id: id, federation: topology.federationID.short, version: PeerVersion.current, state: .starting, round: committed.round,
                                   rounds: min(configuration.lastRound ?? topology.training.rounds, topology.training.rounds), lastCommittedRound: committed.round, modelHash: committed.modelHash,
                                   chainHead: .init(round: committed.round, modelHash: committed.modelHash, signedBy: committed.coordinator),
-                                  neighbours: [], refusals: [:], history: [], aborts: 0, warnings: [])))
+                                  neighbours: [], refusals: [:], history: initial.entries.filter { $0.round > 0 }.suffix(100).map(NodeStatus.RoundSummary.init),
+                                  aborts: initial.entries.count { $0.kind == .aborted }, warnings: [])))
         statusServer = (configuration.statusAddress ?? me.status).map { HTTPServer(address: $0) }
     }
 

@@ -56,6 +56,23 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         public var modelHash: String
         /// Seconds per step: train, each protocol phase, evaluate, checkpoint.
         public var seconds: [String: Double]
+
+        /// The summary of a journal entry.
+        public init(_ entry: JournalEntry) {
+            round = entry.round
+            kind = entry.kind
+            contributors = entry.contributors
+            dropped = entry.dropped
+            lostIn = entry.lostIn
+            contributed = entry.contributed
+            abortReason = entry.abortReason
+            trainingLoss = entry.metrics?.trainingLoss
+            validationLoss = entry.metrics?.validationLoss
+            f1 = entry.metrics?.f1
+            auc = entry.metrics?.auc
+            modelHash = entry.modelHash
+            seconds = entry.seconds
+        }
     }
 
     public var id: String

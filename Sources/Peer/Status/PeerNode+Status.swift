@@ -34,10 +34,7 @@ extension PeerNode {
 
     /// Shows and logs a round as committed.
     func record(_ entry: JournalEntry) {
-        let summary = NodeStatus.RoundSummary(round: entry.round, kind: entry.kind, contributors: entry.contributors, dropped: entry.dropped,
-                                              lostIn: entry.lostIn, contributed: entry.contributed, abortReason: entry.abortReason,
-                                              trainingLoss: entry.metrics?.trainingLoss, validationLoss: entry.metrics?.validationLoss,
-                                              f1: entry.metrics?.f1, auc: entry.metrics?.auc, modelHash: entry.modelHash, seconds: entry.seconds)
+        let summary = NodeStatus.RoundSummary(entry)
         status.withLock {
             $0.document.history = Array(($0.document.history + [summary]).suffix(100))
             $0.document.lastCommittedRound = entry.round

@@ -10,7 +10,7 @@ enum LaunchCommand {
     static let command = Command(
         name: "launch",
         summary: "Start, watch and stop every peer of a topology, on this host and others.",
-        usage: "peer launch FILE (--data-root DIR | --synthetic N) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--dry-run] [--json]",
+        usage: "peer launch FILE (--data-root DIR | --synthetic N [--positive-rate R]) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--dry-run] [--json]",
         details: """
         Peer ID runs with data DATA_ROOT/ID, key KEYS_DIR/ID.key (as 'peer topology generate
         --keys-dir' writes them), state STATE_ROOT/ID and log STATE_ROOT/ID/peer.log. A peer whose
@@ -28,6 +28,8 @@ enum LaunchCommand {
           --data-root DIR         Each peer's data is DIR/ID.
           --synthetic N           Each peer gets a synthetic hospital of N images with its own site
                                   profile, made under STATE_ROOT/data/ID (kept for a later launch).
+          --positive-rate R       Fraction of a synthetic hospital's images with pneumothorax
+                                  (default 0.22 as SIIM-ACR).
           --keys-dir DIR          Each peer's key is DIR/ID.key.
           --state-root DIR        Each peer's state is DIR/ID (default ./state).
           --remote TEMPLATE       How to run a command on another host; {host} is its host.
@@ -45,6 +47,7 @@ enum LaunchCommand {
     static func run(_ arguments: inout Arguments, console: Console) async throws -> Int32 {
         let dataRootOption = try arguments.option("--data-root")
         let synthetic = try arguments.integer("--synthetic", in: 10...100_000)
+        let positiveRate = try arguments.number("--positive-rate", in: 0...1)
         let keysDirectory = try arguments.required("--keys-dir", placeholder: "DIR")
         let stateRoot = try arguments.option("--state-root") ?? "state"
         let remote = try arguments.option("--remote")
@@ -54,6 +57,7 @@ enum LaunchCommand {
         let topologyPath = try arguments.operand("FILE")
         try arguments.finish()
         guard (dataRootOption == nil) != (synthetic == nil) else { throw arguments.usage("give --data-root DIR or --synthetic N") }
+        guard positiveRate == nil || synthetic != nil else { throw arguments.usage("--positive-rate is for --synthetic hospitals") }
         if let remote, !remote.contains("{host}") { throw arguments.usage("--remote '\(remote)' has no {host}") }
         let topology = try TopologyParser.load(topologyPath)
         let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
@@ -61,7 +65,7 @@ enum LaunchCommand {
                                   keysDirectory: absolute(keysDirectory), stateRoot: absolute(stateRoot), remote: remote,
                                   peerBinary: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path)
         if let synthetic, !dryRun {
-            try makeHospitals(plan, images: synthetic, imageSize: topology.training.imageSize, console: console)
+            try makeHospitals(plan, images: synthetic, positiveRate: positiveRate ?? 0.22, imageSize: topology.training.imageSize, console: console)
         }
         let failures = preflight(plan, federation: topology.federationID.hex, console: console)
         if dryRun {
@@ -78,14 +82,14 @@ enum LaunchCommand {
     }
 
     /// Makes each peer's synthetic hospital where it is missing (site profile = peer number).
-    static func makeHospitals(_ plan: LaunchPlan, images: Int, imageSize: Int, console: Console) throws {
+    static func makeHospitals(_ plan: LaunchPlan, images: Int, positiveRate: Double, imageSize: Int, console: Console) throws {
         let size = min(1024, max(128, 2 * imageSize))
         for (index, member) in plan.members.enumerated() {
             // Kept from an earlier launch when its labels are there (on the peer's host).
             let existing = LaunchProcess.capture(plan.invocation(member, ["data", "labels", member.data + "/train-rle.csv", "--json"]))
             if existing.status == 0 { continue }
             let arguments = ["data", "synth", "--out", member.data, "--images", String(images), "--size", String(size),
-                             "--seed", String(index + 1), "--site", String(index + 1), "--force"]
+                             "--positive-rate", String(positiveRate), "--seed", String(index + 1), "--site", String(index + 1), "--force"]
             console.diagnostic("\(member.id): writing a synthetic hospital of \(images) images (site \(index + 1)) to \(member.data)\n")
             let result = LaunchProcess.capture(plan.invocation(member, arguments))
             guard result.status == 0 else {

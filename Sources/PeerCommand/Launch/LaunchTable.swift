@@ -2,7 +2,8 @@ internal import Foundation
 import Peer
 
 /// The table a launch ends with: per peer, rounds completed, contributed and dropped,
-/// validation F1 and AUC, the short model hash; and whether all hashes agree.
+/// validation F1 and AUC, the short model hash; whether all hashes agree; and the peers' mean
+/// validation AUC round by round, which shows whether the federation learns.
 enum LaunchTable {
     struct Row {
         let id: String
@@ -29,6 +30,14 @@ enum LaunchTable {
         }
     }
 
+    /// Each round's validation AUC averaged over the peers whose history has it, oldest first.
+    static func meanAUCByRound(_ statuses: [String: NodeStatus]) -> [(round: Int, auc: Double)] {
+        let values = Dictionary(grouping: statuses.values.flatMap { status in
+            status.history.filter { $0.round > 0 }.compactMap { summary in summary.auc.map { (round: summary.round, auc: $0) } }
+        }, by: \.round)
+        return values.keys.sorted().map { round in (round, values[round]!.map(\.auc).reduce(0, +) / Double(values[round]!.count)) }
+    }
+
     static func text(plan: LaunchPlan, statuses: [String: NodeStatus]) -> String {
         let rows = rows(plan: plan, statuses: statuses)
         let number = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "-" }
@@ -40,6 +49,10 @@ enum LaunchTable {
         let hashes = Set(rows.compactMap(\.modelHash))
         out += hashes.count == 1 && rows.allSatisfy({ $0.modelHash != nil })
             ? "all \(rows.count) peers hold model \(hashes.first!.prefix(12))\n" : "the peers do NOT agree: \(hashes.count) models among the reachable ones\n"
+        let learning = meanAUCByRound(statuses)
+        if !learning.isEmpty {
+            out += "validation AUC by round, mean over the peers: " + learning.map { String(format: "%d: %.3f", $0.round, $0.auc) }.joined(separator: "  ") + "\n"
+        }
         return out
     }
 
@@ -51,7 +64,8 @@ enum LaunchTable {
              "exitStatus": exits[row.id].map { Int($0) } ?? NSNull()]
         }
         let hashes = Set(rows.compactMap(\.modelHash))
-        let object: [String: Any] = ["peers": peers, "agree": hashes.count == 1 && rows.allSatisfy { $0.modelHash != nil }, "interrupted": interrupted]
+        let object: [String: Any] = ["peers": peers, "agree": hashes.count == 1 && rows.allSatisfy { $0.modelHash != nil }, "interrupted": interrupted,
+                                     "meanAUCByRound": meanAUCByRound(statuses).map { ["round": $0.round, "auc": $0.auc] }]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
