@@ -11,7 +11,7 @@ enum RunCommand {
     static let command = Command(
         name: "run",
         summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
-        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE]",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE] [--freeze-at ROUND:PHASE:SECONDS]",
         details: """
         Each round the peer trains the topology's localEpochs on the training part of its data,
         starting from the federation's model M(r-1); aggregates its update (parameters and batch
@@ -45,6 +45,9 @@ enum RunCommand {
           --kill-at ROUND:PHASE   Fault rehearsal: kill this process (SIGKILL) as it enters PHASE
                                   (train, advertise, share-keys, masked-input, tree-sum, unmask,
                                   evaluate, checkpoint) of ROUND.
+          --freeze-at ROUND:PHASE:SECONDS
+                                  Fault rehearsal: stop this process (SIGSTOP) as it enters PHASE
+                                  of ROUND, and continue it (SIGCONT) SECONDS later.
           -h, --help              Show help information.
 
         SIGINT or SIGTERM stops the peer at the next safe point (it leaves a round in progress
@@ -71,16 +74,12 @@ enum RunCommand {
         let lastRound = try arguments.integer("--rounds", in: 1...Int(Int32.max))
         let logFile = try arguments.option("--log-file")
         let linger = try arguments.flag("--linger")
-        let killAtText = try arguments.option("--kill-at")
+        let killAt = try arguments.option("--kill-at")
+        let freezeAt = try arguments.option("--freeze-at")
         try arguments.finish()
-        var killAt: (round: Int, phase: String)?
-        if let killAtText {
-            let parts = killAtText.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(String(parts[1])) else {
-                throw arguments.usage("--kill-at '\(killAtText)' is not ROUND:PHASE with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
-            }
-            killAt = (round, String(parts[1]))
-        }
+        var faults: [PhaseFault] = []
+        if let killAt { faults.append(try phaseFault(killAt, option: "--kill-at", arguments: arguments)) }
+        if let freezeAt { faults.append(try phaseFault(freezeAt, option: "--freeze-at", arguments: arguments)) }
         guard let format = NodeLog.Format(rawValue: formatName) else { throw arguments.usage("unknown --log-format '\(formatName)'; expected text or json") }
         var statusAddress: PeerAddress?
         if let statusText {
@@ -101,7 +100,7 @@ enum RunCommand {
         configuration.statusAddress = statusAddress
         configuration.threads = threads
         configuration.linger = linger
-        configuration.killAt = killAt
+        configuration.faults = faults
         configuration.lastRound = lastRound
         configuration.phaseTimeout = .milliseconds(Int(phaseTimeout * 1000))
         let log: NodeLog
@@ -155,5 +154,19 @@ final class StopRequest: Sendable {
             state.node = node
             return !state.requested
         }
+    }
+
+    /// `ROUND:PHASE` (`--kill-at`) or `ROUND:PHASE:SECONDS` (`--freeze-at`) as a fault.
+    static func phaseFault(_ text: String, option: String, arguments: Arguments) throws(UsageError) -> PhaseFault {
+        let freeze = option == "--freeze-at"
+        let parts = text.split(separator: ":").map(String.init)
+        guard parts.count == (freeze ? 3 : 2), let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(parts[1]) else {
+            throw arguments.usage("\(option) '\(text)' is not ROUND:PHASE\(freeze ? ":SECONDS" : "") with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
+        }
+        guard freeze else { return PhaseFault(.kill, round: round, phase: parts[1]) }
+        guard let seconds = Double(parts[2]), (0.1...3600).contains(seconds) else {
+            throw arguments.usage("\(option) '\(text)': SECONDS must be a number in 0.1...3600")
+        }
+        return PhaseFault(.freeze(seconds: seconds), round: round, phase: parts[1])
     }
 }

@@ -145,9 +145,19 @@ extension PeerNode {
         status.withLock { $0.document.round = round }
         setState(state, phase: name)
         log.event("phase", "round \(round) phase \(name)", ["round": round, "phase": name])
-        if let killAt = configuration.killAt, killAt.round == round, killAt.phase == name {
-            log.event("kill", "round \(round) phase \(name): killing this process as --kill-at asks")
-            kill(getpid(), SIGKILL)
+        for fault in configuration.faults where fault.round == round && fault.phase == name {
+            switch fault.action {
+            case .kill:
+                log.event("kill", "round \(round) phase \(name): killing this process as --kill-at asks", ["round": round, "phase": name])
+            case .freeze(let seconds):
+                log.event("freeze", "round \(round) phase \(name): freezing this process for \(seconds) s as --freeze-at asks",
+                          ["round": round, "phase": name, "seconds": seconds])
+            }
+            fault.strike()
+            if case .freeze(let seconds) = fault.action {
+                log.event("thaw", "round \(round) phase \(name): continued after the freeze", ["round": round, "phase": name])
+                status.withLock { $0.document.warnings.append("frozen \(seconds) s as it entered \(name) of round \(round) (--freeze-at)") }
+            }
         }
     }
 }

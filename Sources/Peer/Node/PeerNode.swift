@@ -30,9 +30,8 @@ public final class PeerNode: Sendable {
         /// this misses the round and catches up.
         public var phaseTimeout: Duration = .seconds(30)
         public var transport = TransportConfiguration()
-        /// Fault rehearsal: the process kills itself (SIGKILL) as it enters this phase of this
-        /// round, exactly there, as a crash would.
-        public var killAt: (round: Int, phase: String)?
+        /// Fault rehearsal: what the process does to itself as it enters a phase of a round.
+        public var faults: [PhaseFault] = []
 
         public init(topology: Topology, topologyPath: String, id: String, identity: IdentityKey, dataDirectory: String, stateDirectory: String) {
             self.topology = topology

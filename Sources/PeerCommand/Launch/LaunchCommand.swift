@@ -10,7 +10,7 @@ enum LaunchCommand {
     static let command = Command(
         name: "launch",
         summary: "Start, watch and stop every peer of a topology, on this host and others.",
-        usage: "peer launch FILE (--data-root DIR | --synthetic N [--positive-rate R]) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--dry-run] [--json]",
+        usage: "peer launch FILE (--data-root DIR | --synthetic N [--positive-rate R]) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--inject PLAN] [--dry-run] [--json]",
         details: """
         Peer ID runs with data DATA_ROOT/ID, key KEYS_DIR/ID.key (as 'peer topology generate
         --keys-dir' writes them), state STATE_ROOT/ID and log STATE_ROOT/ID/peer.log. A peer whose
@@ -34,12 +34,23 @@ enum LaunchCommand {
           --state-root DIR        Each peer's state is DIR/ID (default ./state).
           --remote TEMPLATE       How to run a command on another host; {host} is its host.
           --rounds R              Stop after round R (default: the topology's last).
+          --inject PLAN           Faults to inject, comma-separated (fault rehearsal):
+                                    kill:WHO@ROUND:PHASE          SIGKILL as WHO enters PHASE
+                                    stop:WHO@ROUND:PHASE:SECONDS  SIGSTOP there, SIGCONT after SECONDS
+                                    restart:ID@ROUND              start a killed peer again once
+                                                                  the others reach ROUND
+                                  WHO is a peer id or a role in ROUND's tree: coordinator, inner
+                                  or leaf (the first such peer in the round's coordinator order).
+                                  PHASE: train, advertise, share-keys, masked-input, tree-sum,
+                                  unmask, evaluate, checkpoint.
           --dry-run               Print the preflight and the commands; start nothing.
           --json                  Print the final table as JSON.
           -h, --help              Show help information.
 
         Ctrl-C stops every peer, here and remote, and waits for them (exit 130). Exit status 1
-        when the preflight fails, a peer fails, or the peers end on different models.
+        when the preflight fails, a peer fails, or the peers end on different models (a peer an
+        injected kill took, and no restart brought back, counts neither as failed nor in the
+        agreement).
         """,
         run: run
     )
@@ -52,6 +63,7 @@ enum LaunchCommand {
         let stateRoot = try arguments.option("--state-root") ?? "state"
         let remote = try arguments.option("--remote")
         let rounds = try arguments.integer("--rounds", in: 1...Int(Int32.max))
+        let inject = try arguments.option("--inject")
         let dryRun = try arguments.flag("--dry-run")
         let json = try arguments.flag("--json")
         let topologyPath = try arguments.operand("FILE")
@@ -60,6 +72,8 @@ enum LaunchCommand {
         guard positiveRate == nil || synthetic != nil else { throw arguments.usage("--positive-rate is for --synthetic hospitals") }
         if let remote, !remote.contains("{host}") { throw arguments.usage("--remote '\(remote)' has no {host}") }
         let topology = try TopologyParser.load(topologyPath)
+        var faults = FaultPlan.none
+        if let inject { faults = try FaultPlan(parsing: inject, topology: topology) }
         let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
         let plan = try LaunchPlan(topology: topology, topologyPath: absolute(topologyPath), dataRoot: absolute(dataRootOption ?? stateRoot + "/data"),
                                   keysDirectory: absolute(keysDirectory), stateRoot: absolute(stateRoot), remote: remote,
@@ -70,14 +84,19 @@ enum LaunchCommand {
         let failures = preflight(plan, federation: topology.federationID.hex, console: console)
         if dryRun {
             console.output("commands:\n")
-            for member in plan.members { console.output("  " + plan.invocation(member, plan.runArguments(member, rounds: rounds)).commandLine + "\n") }
+            for member in plan.members {
+                let arguments = plan.runArguments(member, rounds: rounds) + faults.runArguments(for: member.id)
+                console.output("  " + plan.invocation(member, arguments).commandLine + "\n")
+            }
+            if !faults.injections.isEmpty { console.output("injections:\n") }
+            for injection in faults.injections { console.output("  \(injection) falls on \(injection.victim)\n") }
             return failures == 0 ? ExitStatus.success : ExitStatus.failure
         }
         guard failures == 0 else {
             console.diagnostic("preflight: \(failures) check(s) failed; nothing was started\n")
             return ExitStatus.failure
         }
-        let run = LaunchRun(plan: plan, rounds: rounds, console: console)
+        let run = LaunchRun(plan: plan, rounds: rounds, faults: faults, console: console)
         return try await run.start(json: json)
     }
 

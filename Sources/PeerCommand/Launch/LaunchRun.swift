@@ -5,18 +5,20 @@ import Peer
 import Synchronization
 
 /// The peers of one launch while they run: started, watched through their status endpoints
-/// (one live line on a terminal, plain lines otherwise), then tabled and stopped; Ctrl-C stops
-/// them all at any time.
+/// (one live line on a terminal, plain lines otherwise), faults injected as planned, then
+/// tabled and stopped; Ctrl-C stops them all at any time.
 final class LaunchRun: @unchecked Sendable {
     private let plan: LaunchPlan
     private let rounds: Int?
     private let console: Console
+    private let faults: LaunchFaults
     private var processes: [String: ChildProcess] = [:]
     private let interrupted = Atomic<Bool>(false)
 
-    init(plan: LaunchPlan, rounds: Int?, console: Console) {
+    init(plan: LaunchPlan, rounds: Int?, faults: FaultPlan, console: Console) {
         self.plan = plan
         self.rounds = rounds
+        self.faults = LaunchFaults(faults)
         self.console = console
     }
 
@@ -26,33 +28,39 @@ final class LaunchRun: @unchecked Sendable {
     func start(json: Bool) async throws -> Int32 {
         let signals = StopSignals.handle { [self] in interrupted.store(true, ordering: .releasing) }
         defer { signals.forEach { $0.cancel() } }
-        for member in plan.members {
-            try FileManager.default.createDirectory(atPath: member.state, withIntermediateDirectories: true)
-            // The peer logs to STATE/ID/peer.log; what its process prints besides (a usage
-            // error, a remote shell's complaint) goes to STATE/ID/launch.log.
-            let output = member.state + "/launch.log"
-            _ = FileManager.default.createFile(atPath: output, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            defer { try? handle.close() }
-            processes[member.id] = try ChildProcess(plan.invocation(member, plan.runArguments(member, rounds: rounds)),
-                                                    output: handle.fileDescriptor, error: handle.fileDescriptor)
-        }
+        for member in plan.members { try startPeer(member.id) }
         console.diagnostic("started \(plan.members.count) peers; logs in STATE/ID/peer.log\n")
         let statuses = await watch()
         let stoppedEarly = interrupted.load(ordering: .acquiring)
         let exits = stopAll()
-        let failed = plan.members.filter { member in statuses[member.id] == nil || (exits[member.id].map { $0 != 0 } ?? false) }
-        let hashes = Set(statuses.values.map(\.modelHash))
-        if json {
-            console.output(LaunchTable.json(plan: plan, statuses: statuses, exits: exits, interrupted: stoppedEarly))
-        } else {
-            console.output(LaunchTable.text(plan: plan, statuses: statuses))
+        // A peer an injected kill took (and no restart brought back) is expected down: its
+        // exit is no failure and its stale status takes no part in the agreement.
+        let survivors = statuses.filter { !faults.down.contains($0.key) }
+        let failed = plan.members.filter { member in
+            !faults.down.contains(member.id) && (statuses[member.id] == nil || (exits[member.id].map { $0 != 0 } ?? false))
         }
+        let table = LaunchTable(plan: plan, statuses: survivors, down: faults.down, injections: faults.plan.injections.map { ($0, faults.observed[$0]) })
+        console.output(json ? table.json(exits: exits, interrupted: stoppedEarly) : table.text)
         if stoppedEarly {
             console.diagnostic("interrupted: every peer was stopped\n")
             return 130
         }
-        return failed.isEmpty && hashes.count == 1 ? ExitStatus.success : ExitStatus.failure
+        return failed.isEmpty && table.agree ? ExitStatus.success : ExitStatus.failure
+    }
+
+    /// Starts `peer run` for peer `id` with its injections still to come; what its process
+    /// prints besides its log (a usage error, a remote shell's complaint) is appended to
+    /// STATE/ID/launch.log.
+    private func startPeer(_ id: String) throws {
+        guard let member = plan.members.first(where: { $0.id == id }) else { return }
+        try FileManager.default.createDirectory(atPath: member.state, withIntermediateDirectories: true)
+        let output = member.state + "/launch.log"
+        if !FileManager.default.fileExists(atPath: output) { _ = FileManager.default.createFile(atPath: output, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        processes[id] = try ChildProcess(plan.invocation(member, plan.runArguments(member, rounds: rounds) + faults.runArguments(for: id)),
+                                         output: handle.fileDescriptor, error: handle.fileDescriptor)
     }
 
     /// Polls every peer's status each second until every peer has finished or exited, or the
@@ -63,8 +71,13 @@ final class LaunchRun: @unchecked Sendable {
         let line = ProgressLine(console: console)
         while !interrupted.load(ordering: .acquiring) {
             for answer in await StatusCommand.ask(targets) { if let status = answer.status { last[answer.id] = status } }
+            do {
+                try faults.step(statuses: last, processes: processes, console: console, start: startPeer)
+            } catch {
+                console.diagnostic("inject: a restart failed: \(error)\n")
+            }
             let exited = plan.members.filter { processes[$0.id]?.isRunning == false }.map(\.id)
-            let done = plan.members.allSatisfy { last[$0.id]?.state == .finished || exited.contains($0.id) }
+            let done = !faults.restartPending(processes) && plan.members.allSatisfy { last[$0.id]?.state == .finished || exited.contains($0.id) }
             line.show(Self.progress(last, members: plan.members.count, exited: exited))
             if done { break }
             try? await Task.sleep(for: .seconds(1))

@@ -1,0 +1,172 @@
+import Gossip
+import Peer
+
+/// The faults a launch injects into its own federation (`peer launch --inject PLAN`): a peer
+/// killed or frozen exactly as it enters a phase of a round, a killed peer started again.
+///
+/// PLAN is a comma-separated list of `kill:WHO@ROUND:PHASE`, `stop:WHO@ROUND:PHASE:SECONDS` and
+/// `restart:WHO@ROUND`, where WHO is a peer id or a role in that round's aggregation tree
+/// (`coordinator`, `inner`, `leaf`). A role is resolved before the launch starts, from the
+/// coordinator order and the tree every peer computes, over the peers expected in that round
+/// (all, less those killed in an earlier round and not restarted before it).
+struct FaultPlan: Equatable {
+    enum Target: Hashable, CustomStringConvertible {
+        case peer(String)
+        case role(Role)
+
+        var description: String {
+            switch self {
+            case .peer(let id): id
+            case .role(let role): role.rawValue
+            }
+        }
+    }
+
+    enum Role: String, CaseIterable, Hashable {
+        case coordinator, inner, leaf
+    }
+
+    enum Kind: Hashable {
+        case kill(phase: String)
+        case stop(phase: String, seconds: Double)
+        case restart
+    }
+
+    /// One injection as asked, and the peer it falls on.
+    struct Injection: Hashable, CustomStringConvertible {
+        let kind: Kind
+        let target: Target
+        let round: Int
+        /// The peer id: `target` itself, or the peer holding the role in `round`.
+        var victim: String
+
+        var description: String {
+            switch kind {
+            case .kill(let phase): "kill:\(target)@\(round):\(phase)"
+            case .stop(let phase, let seconds): "stop:\(target)@\(round):\(phase):\(Self.number(seconds))"
+            case .restart: "restart:\(target)@\(round)"
+            }
+        }
+
+        /// `--kill-at` or `--freeze-at` for `peer run`; nil for a restart, which the launch does.
+        var runArguments: [String]? {
+            switch kind {
+            case .kill(let phase): ["--kill-at", "\(round):\(phase)"]
+            case .stop(let phase, let seconds): ["--freeze-at", "\(round):\(phase):\(Self.number(seconds))"]
+            case .restart: nil
+            }
+        }
+
+        private static func number(_ value: Double) -> String {
+            value == value.rounded() ? String(Int(value)) : String(value)
+        }
+    }
+
+    let injections: [Injection]
+
+    /// No faults.
+    static let none = FaultPlan(injections: [])
+
+    private init(injections: [Injection]) {
+        self.injections = injections
+    }
+
+    /// Parses `text` against `topology` and resolves every role.
+    /// - Throws: `UsageError` naming the part of PLAN that is wrong and what it should be.
+    init(parsing text: String, topology: Topology) throws(UsageError) {
+        var parsed: [Injection] = []
+        for part in text.split(separator: ",").map(String.init) {
+            parsed.append(try Self.parse(part, topology: topology))
+        }
+        let ordered = parsed.enumerated().sorted { ($0.element.round, $0.offset) < ($1.element.round, $1.offset) }.map(\.element)
+        var resolved: [Injection] = []
+        for var injection in ordered {
+            if case .role(let role) = injection.target {
+                let expected = Self.expected(in: injection.round, topology: topology, before: resolved)
+                guard let victim = Self.holder(of: role, round: injection.round, members: expected, topology: topology) else {
+                    throw Self.usage("\(injection): no peer is \(role == .inner ? "an inner node" : "a \(role.rawValue)") of round \(injection.round)'s tree")
+                }
+                injection.victim = victim
+            }
+            resolved.append(injection)
+        }
+        injections = resolved
+    }
+
+    /// The injections `peer run` does itself (kills and freezes) for `peer`, as its options.
+    func runArguments(for peer: String, excluding done: [Injection] = []) -> [String] {
+        injections.filter { $0.victim == peer && !done.contains($0) }.compactMap(\.runArguments).flatMap { $0 }
+    }
+
+    private static func parse(_ part: String, topology: Topology) throws(UsageError) -> Injection {
+        let syntax = "kill:WHO@ROUND:PHASE, stop:WHO@ROUND:PHASE:SECONDS or restart:WHO@ROUND"
+        guard let colon = part.firstIndex(of: ":"), let at = part.firstIndex(of: "@"), colon < at else {
+            throw usage("'\(part)' is not \(syntax)")
+        }
+        let action = String(part[..<colon]), who = String(part[part.index(after: colon)..<at])
+        let when = part[part.index(after: at)...].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let target: Target
+        if let role = Role(rawValue: who) {
+            target = .role(role)
+        } else if topology.peer(who) != nil {
+            target = .peer(who)
+        } else {
+            throw usage("'\(part)': \(who) is neither a peer of the topology nor a role (coordinator, inner, leaf)")
+        }
+        guard let round = Int(when[0]), (1...topology.training.rounds).contains(round) else {
+            throw usage("'\(part)': ROUND must be a round of the topology, 1...\(topology.training.rounds)")
+        }
+        let kind: Kind
+        switch (action, when.count) {
+        case ("kill", 2):
+            kind = .kill(phase: when[1])
+        case ("stop", 3):
+            guard let seconds = Double(when[2]), (0.1...3600).contains(seconds) else {
+                throw usage("'\(part)': SECONDS must be a number in 0.1...3600")
+            }
+            kind = .stop(phase: when[1], seconds: seconds)
+        case ("restart", 1):
+            kind = .restart
+        default:
+            throw usage("'\(part)' is not \(syntax)")
+        }
+        switch kind {
+        case .kill(let phase), .stop(let phase, _):
+            guard PeerNode.phases.contains(phase) else { throw usage("'\(part)': PHASE must be one of \(PeerNode.phases.joined(separator: ", "))") }
+        case .restart:
+            guard case .peer = target else { throw usage("'\(part)': restart takes a peer id (the one a kill took)") }
+        }
+        return Injection(kind: kind, target: target, round: round, victim: who)
+    }
+
+    /// The peers expected to take part in `round`: every peer, less those an injection killed
+    /// in an earlier round and no restart brought back before `round`.
+    private static func expected(in round: Int, topology: Topology, before earlier: [Injection]) -> [String] {
+        var gone: Set<String> = []
+        for injection in earlier where injection.round < round {
+            switch injection.kind {
+            case .kill: gone.insert(injection.victim)
+            case .stop: break
+            case .restart: gone.remove(injection.victim)
+            }
+        }
+        return topology.peers.map(\.id).filter { !gone.contains($0) }
+    }
+
+    /// The peer holding `role` in `round` among `members`: the coordinator (the first of the
+    /// coordinator order), else the first in that order that is an inner node (it has
+    /// children) or a leaf (it has none) of the tree from the coordinator.
+    static func holder(of role: Role, round: Int, members: [String], topology: Topology) -> String? {
+        let order = RoundStructure.coordinatorOrder(round: UInt64(round), peers: members)
+        guard let root = order.first else { return nil }
+        guard role != .coordinator else { return root }
+        let tree = RoundStructure.Tree(topology: topology, members: Set(members), root: root)
+        return order.dropFirst().first { peer in
+            tree.depth[peer] != nil && (tree.children[peer]?.isEmpty ?? true) == (role == .leaf)
+        }
+    }
+
+    private static func usage(_ message: String) -> UsageError {
+        UsageError(message: "--inject: " + message, command: "peer launch")
+    }
+}
