@@ -133,6 +133,19 @@ enum RunCommand {
         }
     }
 
+    /// `ROUND:PHASE` (`--kill-at`) or `ROUND:PHASE:SECONDS` (`--freeze-at`) as a fault.
+    static func phaseFault(_ text: String, option: String, arguments: Arguments) throws(UsageError) -> PhaseFault {
+        let freeze = option == "--freeze-at"
+        let parts = text.split(separator: ":").map(String.init)
+        guard parts.count == (freeze ? 3 : 2), let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(parts[1]) else {
+            throw arguments.usage("\(option) '\(text)' is not ROUND:PHASE\(freeze ? ":SECONDS" : "") with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
+        }
+        guard freeze else { return PhaseFault(.kill, round: round, phase: parts[1]) }
+        guard let seconds = Double(parts[2]), (0.1...3600).contains(seconds) else {
+            throw arguments.usage("\(option) '\(text)': SECONDS must be a number in 0.1...3600")
+        }
+        return PhaseFault(.freeze(seconds: seconds), round: round, phase: parts[1])
+    }
 }
 
 /// A stop asked for by a signal, before or after the node exists.
@@ -154,19 +167,5 @@ final class StopRequest: Sendable {
             state.node = node
             return !state.requested
         }
-    }
-
-    /// `ROUND:PHASE` (`--kill-at`) or `ROUND:PHASE:SECONDS` (`--freeze-at`) as a fault.
-    static func phaseFault(_ text: String, option: String, arguments: Arguments) throws(UsageError) -> PhaseFault {
-        let freeze = option == "--freeze-at"
-        let parts = text.split(separator: ":").map(String.init)
-        guard parts.count == (freeze ? 3 : 2), let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(parts[1]) else {
-            throw arguments.usage("\(option) '\(text)' is not ROUND:PHASE\(freeze ? ":SECONDS" : "") with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
-        }
-        guard freeze else { return PhaseFault(.kill, round: round, phase: parts[1]) }
-        guard let seconds = Double(parts[2]), (0.1...3600).contains(seconds) else {
-            throw arguments.usage("\(option) '\(text)': SECONDS must be a number in 0.1...3600")
-        }
-        return PhaseFault(.freeze(seconds: seconds), round: round, phase: parts[1])
     }
 }

@@ -10,7 +10,7 @@ enum LaunchCommand {
     static let command = Command(
         name: "launch",
         summary: "Start, watch and stop every peer of a topology, on this host and others.",
-        usage: "peer launch FILE (--data-root DIR | --synthetic N [--positive-rate R]) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--inject PLAN] [--dry-run] [--json]",
+        usage: "peer launch FILE (--data-root DIR | --synthetic N [--positive-rate R]) --keys-dir DIR [--state-root DIR] [--remote TEMPLATE] [--rounds R] [--phase-timeout S] [--inject PLAN] [--dry-run] [--json]",
         details: """
         Peer ID runs with data DATA_ROOT/ID, key KEYS_DIR/ID.key (as 'peer topology generate
         --keys-dir' writes them), state STATE_ROOT/ID and log STATE_ROOT/ID/peer.log. A peer whose
@@ -34,6 +34,8 @@ enum LaunchCommand {
           --state-root DIR        Each peer's state is DIR/ID (default ./state).
           --remote TEMPLATE       How to run a command on another host; {host} is its host.
           --rounds R              Stop after round R (default: the topology's last).
+          --phase-timeout S       Seconds a protocol phase waits for the others ('peer run
+                                  --phase-timeout', default 30).
           --inject PLAN           Faults to inject, comma-separated (fault rehearsal):
                                     kill:WHO@ROUND:PHASE          SIGKILL as WHO enters PHASE
                                     stop:WHO@ROUND:PHASE:SECONDS  SIGSTOP there, SIGCONT after SECONDS
@@ -63,6 +65,7 @@ enum LaunchCommand {
         let stateRoot = try arguments.option("--state-root") ?? "state"
         let remote = try arguments.option("--remote")
         let rounds = try arguments.integer("--rounds", in: 1...Int(Int32.max))
+        let phaseTimeout = try arguments.number("--phase-timeout", in: 0.5...3600)
         let inject = try arguments.option("--inject")
         let dryRun = try arguments.flag("--dry-run")
         let json = try arguments.flag("--json")
@@ -78,6 +81,7 @@ enum LaunchCommand {
         let plan = try LaunchPlan(topology: topology, topologyPath: absolute(topologyPath), dataRoot: absolute(dataRootOption ?? stateRoot + "/data"),
                                   keysDirectory: absolute(keysDirectory), stateRoot: absolute(stateRoot), remote: remote,
                                   peerBinary: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path)
+        let options = (rounds.map { ["--rounds", String($0)] } ?? []) + (phaseTimeout.map { ["--phase-timeout", String($0)] } ?? [])
         if let synthetic, !dryRun {
             try makeHospitals(plan, images: synthetic, positiveRate: positiveRate ?? 0.22, imageSize: topology.training.imageSize, console: console)
         }
@@ -85,7 +89,7 @@ enum LaunchCommand {
         if dryRun {
             console.output("commands:\n")
             for member in plan.members {
-                let arguments = plan.runArguments(member, rounds: rounds) + faults.runArguments(for: member.id)
+                let arguments = plan.runArguments(member, options: options) + faults.runArguments(for: member.id)
                 console.output("  " + plan.invocation(member, arguments).commandLine + "\n")
             }
             if !faults.injections.isEmpty { console.output("injections:\n") }
@@ -96,7 +100,7 @@ enum LaunchCommand {
             console.diagnostic("preflight: \(failures) check(s) failed; nothing was started\n")
             return ExitStatus.failure
         }
-        let run = LaunchRun(plan: plan, rounds: rounds, faults: faults, console: console)
+        let run = LaunchRun(plan: plan, options: options, faults: faults, console: console)
         return try await run.start(json: json)
     }
 

@@ -41,10 +41,11 @@ struct LaunchPlan {
         }
     }
 
-    /// The arguments of `peer run` for `member`.
-    func runArguments(_ member: Member, rounds: Int?) -> [String] {
+    /// The arguments of `peer run` for `member`, then `options` (those every peer of the launch
+    /// gets, such as `--rounds`).
+    func runArguments(_ member: Member, options: [String]) -> [String] {
         ["run", "--topology", topologyPath, "--id", member.id, "--key", member.key, "--data", member.data, "--state", member.state,
-         "--log-file", member.log, "--linger"] + (rounds.map { ["--rounds", String($0)] } ?? [])
+         "--log-file", member.log, "--linger"] + options
     }
 
     /// What runs `peer ARGUMENTS` for `member`: the binary itself on this host,

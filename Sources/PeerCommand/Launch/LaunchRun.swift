@@ -9,15 +9,16 @@ import Synchronization
 /// tabled and stopped; Ctrl-C stops them all at any time.
 final class LaunchRun: @unchecked Sendable {
     private let plan: LaunchPlan
-    private let rounds: Int?
+    /// The options of `peer run` every peer gets.
+    private let options: [String]
     private let console: Console
     private let faults: LaunchFaults
     private var processes: [String: ChildProcess] = [:]
     private let interrupted = Atomic<Bool>(false)
 
-    init(plan: LaunchPlan, rounds: Int?, faults: FaultPlan, console: Console) {
+    init(plan: LaunchPlan, options: [String], faults: FaultPlan, console: Console) {
         self.plan = plan
-        self.rounds = rounds
+        self.options = options
         self.faults = LaunchFaults(faults)
         self.console = console
     }
@@ -59,7 +60,7 @@ final class LaunchRun: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         defer { try? handle.close() }
         try handle.seekToEnd()
-        processes[id] = try ChildProcess(plan.invocation(member, plan.runArguments(member, rounds: rounds) + faults.runArguments(for: id)),
+        processes[id] = try ChildProcess(plan.invocation(member, plan.runArguments(member, options: options) + faults.runArguments(for: id)),
                                          output: handle.fileDescriptor, error: handle.fileDescriptor)
     }
 
