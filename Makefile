@@ -4,7 +4,7 @@ JOBS ?= 2
 RELEASE_BIN = .build/release/peer
 FIXTURE = ../shared/fixtures/siim/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm
 
-.PHONY: deps build debug test demo bench bench-data bench-node faults-simulated venv check-data check-pytorch check-node clean
+.PHONY: deps build debug test demo bench bench-data bench-node faults faults-simulated venv check-data check-pytorch check-node clean
 
 ## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
 deps:
@@ -80,6 +80,11 @@ bench-data: build venv
 bench-node: build
 	rm -rf .build/bench-node
 	python3 tools/bench-node.py $(RELEASE_BIN) .build/bench-node benchmarks/results/node.md
+
+## faults: the kill matrix on real processes, every phase x every role of the round's tree, six
+## peers each (benchmarks/results/faults.md)
+faults: build
+	python3 tools/faults.py $(RELEASE_BIN) .build/faults-matrix benchmarks/results/faults.md
 
 ## faults-simulated: split liveness views and partitions, 20 seeds each, in peer simulate
 ## (benchmarks/results/faults-simulated.md)

@@ -97,6 +97,24 @@ import Testing
         #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("comes next in the order; coordinating") })
     }
 
+    /// The first candidate crashes as it enters advertise, after every peer chose it, and every
+    /// peer watches it first-hand (a complete graph): the next candidate, which sees it gone,
+    /// coordinates after half a phase without its roster, and the round completes with the
+    /// other five instead of aborting with the coordinator silent.
+    @Test func theNextCandidateCoordinatesWhenTheFirstCrashesDuringAdvertise() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if peer == order[0] && phase == "advertise" { federation.network.crash(peer) }
+        }
+        let survivors = outcomes.values.filter { $0.peer != order[0] }
+        #expect(survivors.count == 5)
+        #expect(survivors.allSatisfy { $0.abortReason == nil && $0.coordinator == order[1] && $0.contributors.count == 5 },
+                "\(survivors.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
+        #expect(Set(survivors.map(\.aggregateHash)).count == 1)
+        #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("is gone and this peer comes next in the order; coordinating") })
+    }
+
     /// 8 peers cut 5 + 3 as the first round's tree sum begins, with regular:4 masking and its
     /// default threshold of 3: the minority could reach the threshold on its own, but a round
     /// needs a strict majority of the federation, so only the majority part completes rounds.

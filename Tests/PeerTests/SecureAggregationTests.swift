@@ -77,6 +77,30 @@ import Testing
         #expect(reparented == (position == "inner" ? Set(tree.children[victim]!) : []))
     }
 
+    /// On a ring of six, an inner node whose child has a child crashes as it enters
+    /// masked-input, and only its neighbours see it (as on the real transport, where a peer
+    /// that is not a neighbour counts a crashed one alive): its child re-routes its piece the
+    /// other way round, through its own child, which still counts the crashed node alive and
+    /// would hand the piece back. A separate piece carries the peers it has passed, none of
+    /// which it goes to again: it reaches the root once, and the round completes with five.
+    @Test(.timeLimit(.minutes(1))) func aSeparatePieceNeverGoesBackToAPeerItPassed() async throws {
+        let federation = try ManualFederation(.ring, peers: 6, threshold: 4, timeout: .seconds(5))
+        let ids = federation.topology.peers.map(\.id)
+        let root = RoundStructure.coordinatorOrder(round: 1, peers: ids)[0]
+        let tree = RoundStructure.Tree(topology: federation.topology, members: Set(ids), root: root)
+        let victim = try #require(tree.children[root]?.first { child in (tree.children[child] ?? []).contains { !(tree.children[$0] ?? []).isEmpty } })
+        federation.network.keepSeeingAlive(victim, from: ids.filter { $0 != victim && !federation.topology.areNeighbours(victim, $0) })
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if peer == victim && phase == "masked-input" { federation.network.crash(peer) }
+        }
+        let survivors = outcomes.values.filter { $0.peer != victim }
+        #expect(survivors.count == 5)
+        #expect(survivors.allSatisfy { $0.abortReason == nil && $0.contributors.count == 5 },
+                "\(survivors.map { "\($0.peer): \(String(describing: $0.abortReason)), \($0.contributors.count) contributors" })")
+        let passes = federation.logs.lines.count { $0.contains("passed a separate piece") }
+        #expect(passes <= 4, "a separate piece was passed \(passes) times")
+    }
+
     /// An inner node that dies while the sums go up may take the pieces it already received
     /// with it: those peers count as dropped too, and the round is still exact for the rest.
     @Test func innerNodeDyingDuringTheTreeSum() async throws {

@@ -42,12 +42,14 @@ enum RoundMessage<Word: RingWord>: Sendable {
 
     /// A masked partial sum and whose inputs it holds. Sent to a tree parent. A `separate`
     /// piece (re-parented, or re-sent after its first receiver died) is never merged on the
-    /// way: it travels to the root, which adds it only if it overlaps nothing it holds.
+    /// way: it travels to the root, which adds it only if it overlaps nothing it holds, and
+    /// names the peers it has `passed`, to none of which it goes again.
     struct PartialSum: Sendable {
         let round: UInt64
         let contributors: [String]
         let words: [Word]
         var separate = false
+        var passed: [String] = []
     }
 
     /// The coordinator's total: who contributed, who dropped, and the hash of the masked sum. Broadcast.
@@ -256,6 +258,7 @@ enum RoundMessage<Word: RingWord>: Sendable {
             writer.u64(partial.round)
             writer.u8(partial.separate ? 1 : 0)
             writer.strings(partial.contributors)
+            writer.strings(partial.passed)
             writer.words(partial.words)
         case .total(let total):
             writer.u8(Kind.total.rawValue)
@@ -355,7 +358,9 @@ enum RoundMessage<Word: RingWord>: Sendable {
             let round = try reader.u64(), separate = try reader.u8() == 1
             let contributors = try reader.strings(limit: peerLimit)
             try requireCanonical(contributors, "partial sum contributors")
-            message = .partialSum(PartialSum(round: round, contributors: contributors, words: try reader.words(limit: wordLimit), separate: separate))
+            let passed = try reader.strings(limit: peerLimit)
+            message = .partialSum(PartialSum(round: round, contributors: contributors, words: try reader.words(limit: wordLimit), separate: separate,
+                                             passed: passed))
         case .total:
             let round = try reader.u64(), coordinator = try reader.string()
             let contributors = try reader.strings(limit: peerLimit), dropped = try reader.strings(limit: peerLimit)

@@ -228,10 +228,11 @@ extension SecureAggregationPeer {
         // The first validly signed Roster1 of this peer's choice or of a coordinator earlier in
         // the order (one this peer could not see at the start of the round) is followed. After
         // half a phase without one, its choice may be gone unseen (a peer that is not a neighbour
-        // looks alive): a later coordinator's roster, sent by a peer that sees it gone, is
-        // followed too, the earliest of those there; and when this peer does not watch its
-        // silent choice and comes next after it in the order, it coordinates itself (the peers
-        // that see the choice gone chose it).
+        // looks alive) or gone since the round began: a later coordinator's roster, sent by a
+        // peer that sees it gone, is followed too, the earliest of those there; and when this
+        // peer comes next after its silent choice in the order, it coordinates itself if it does
+        // not watch the choice (the peers that see the choice gone chose it) or sees it gone now
+        // (everyone chose it while it was alive; nobody else will step in).
         let choice = context.coordinator
         var accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
         var message: Message
@@ -241,8 +242,9 @@ extension SecureAggregationPeer {
         } catch let abort as Abort where abort.reason == .coordinatorSilent(phase: "advertise") {
             log("round \(round): no roster from \(choice) or an earlier coordinator in half a phase; a later one's is taken too")
             accept = { _ in true }
-            if choice != id, !network.watches(choice), nextCandidate(after: choice, round: round) == id {
-                log("round \(round): \(choice) is silent and this peer comes next in the order; coordinating")
+            let watched = network.watches(choice)
+            if choice != id, !watched || !network.isLive(choice), nextCandidate(after: choice, round: round) == id {
+                log("round \(round): \(choice) is \(watched ? "gone" : "silent") and this peer comes next in the order; coordinating")
                 await announceRoster1(round: round, base: base, silent: choice)
             }
             message = try await announcement(.roster1, context, phase: "advertise", until: .now + configuration.phaseTimeout * 3 / 2,

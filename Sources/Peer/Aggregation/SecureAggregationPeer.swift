@@ -304,8 +304,11 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
 
     /// Sends a piece towards the root. This peer's own sum goes to its tree parent; a piece that
     /// cannot go that way, and every separate piece, goes to the next hop on a shortest path to
-    /// the root through the peers still alive (the parent in the tree rebuilt over the live
-    /// members), so separate pieces always get nearer the root and cannot loop.
+    /// the root through the peers still alive that it has not passed (the parent in the tree
+    /// rebuilt over them). Views of who is alive differ (a peer counts a crashed non-neighbour
+    /// alive), so two peers could each see the shortest path through the other; a piece that
+    /// names the peers it has passed goes to none of them again, and so reaches the root or is
+    /// lost within as many hops as there are members.
     func sendUp(_ piece: RoundMessage<Word>.PartialSum, own: Bool = false) async {
         guard !isStopped else { return }
         let round = piece.round
@@ -315,7 +318,8 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         guard let tree, tree.depth[id] != nil else { return }
         var separate = piece
         separate.separate = true
-        let live = Set(tree.depth.keys.filter { $0 == id || network.isLive($0) })
+        separate.passed.append(id)
+        let live = Set(tree.depth.keys.filter { $0 == id || (network.isLive($0) && !piece.passed.contains($0)) })
         guard let next = RoundStructure.Tree(topology: topology, members: live, root: tree.root).parent[id], next != id,
               await network.send(RoundMessage<Word>.partialSum(separate).encoded, to: next) else {
             log("no live path to the root in round \(round); a partial sum is lost")

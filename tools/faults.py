@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""The kill matrix on real processes: every protocol phase x every role of the round's tree.
+
+    tools/faults.py PEER WORKDIR OUT.md [--cases N]
+
+For each case, a fresh federation of six `peer run` processes on loopback (a ring, small-cnn at
+32 px, synthetic hospitals with their own site profiles) is started by
+`peer launch --inject kill:ROLE@2:PHASE,restart:VICTIM@3 --phase-timeout 5`: the peer holding
+ROLE in round 2 is SIGKILLed as it enters PHASE and started again once the others reach round 3.
+The journals then say how round 2 ended on every survivor, whether every peer (the restarted one
+too) ends on one model, and the first round the restarted peer contributed to. OUT.md gets one
+row per case against what the protocol (docs/PROTOCOL.md, "Phases") expects.
+Standard library only.
+"""
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+PEERS = 6
+ROUNDS = 4
+PHASES = ["advertise", "share-keys", "masked-input", "tree-sum", "unmask"]
+ROLES = ["leaf", "inner", "coordinator"]
+
+
+def expected(role, phase):
+    """What docs/PROTOCOL.md says round 2 gives, and with how many contributors (of 6)."""
+    if role == "coordinator":
+        if phase == "advertise":
+            return "completed", 5, "the next candidate coordinates (no Roster1 came)"
+        if phase == "unmask":
+            return "completed", 6, "its Total was out: the others unmask alone, unchecked by an Outcome"
+        return "aborted", 0, "coordinator silent before its Total: nothing revealed"
+    if phase == "unmask":
+        return "completed", 6, "its input is in the Total; t shares of the others suffice"
+    return "completed", 5, "dropped; its masks removed from the others' shares" if phase in ("masked-input", "tree-sum") else "not in the round"
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def journal(state, peer):
+    path = os.path.join(state, peer, "journal.jsonl")
+    with open(path) as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def prepare(peer, workdir):
+    data = os.path.join(workdir, "data")
+    for index in range(1, PEERS + 1):
+        target = os.path.join(data, f"peer-{index}")
+        if not os.path.exists(os.path.join(target, "train-rle.csv")):
+            result = run([peer, "data", "synth", "--out", target, "--images", "160", "--size", "64", "--positive-rate", "0.5",
+                          "--seed", str(index), "--site", str(index), "--force"])
+            if result.returncode != 0:
+                sys.exit(f"peer data synth failed: {result.stderr}")
+    return data
+
+
+def case(peer, workdir, data, role, phase, port):
+    directory = os.path.join(workdir, f"{role}-{phase}")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    topology = os.path.join(directory, "ring.json")
+    keys = os.path.join(directory, "keys")
+    state = os.path.join(directory, "state")
+    result = run([peer, "topology", "generate", "ring", "--peers", str(PEERS), "--out", topology, "--keys-dir", keys,
+                  "--base-port", str(port), "--model", "small-cnn", "--image-size", "32", "--rounds", str(ROUNDS),
+                  "--optimizer", "adam", "--learning-rate", "0.001"])
+    if result.returncode != 0:
+        sys.exit(f"peer topology generate failed: {result.stderr}")
+    launch = [peer, "launch", topology, "--data-root", data, "--keys-dir", keys, "--state-root", state, "--phase-timeout", "5"]
+    kill = f"kill:{role}@2:{phase}"
+    dry = run(launch + ["--inject", kill, "--dry-run"])
+    victim = next(line.split()[-1] for line in dry.stdout.splitlines() if "falls on" in line)
+    start = time.monotonic()
+    result = run(launch + ["--inject", f"{kill},restart:{victim}@3", "--json"], timeout=900)
+    seconds = time.monotonic() - start
+    table = json.loads(result.stdout[result.stdout.index("{\n"):])
+    ids = [f"peer-{index}" for index in range(1, PEERS + 1)]
+    journals = {id: journal(state, id) for id in ids}
+    survivors = [id for id in ids if id != victim]
+    round2 = [next((entry for entry in journals[id] if entry["round"] == 2), None) for id in survivors]
+    round1 = {entry["modelHash"] for id in survivors for entry in journals[id] if entry["round"] == 1}
+    # A survivor that did not end round 2 itself takes its outcome from a neighbour: its record
+    # ("caught-up") or, when nobody holds one (the round aborted), its checkpoint ("checkpoint").
+    completed = [entry for entry in round2 if entry and entry["kind"] in ("completed", "caught-up")]
+    adopted = sum(1 for entry in round2 if entry and entry["kind"] in ("caught-up", "checkpoint"))
+    if completed:
+        outcome = "completed"
+    elif all(entry and entry["modelHash"] in round1 for entry in round2):
+        outcome = "aborted"
+    else:
+        outcome = "missing"
+    contributors = sorted({len(entry["contributors"]) for entry in completed})
+    round2_models = {entry["modelHash"] for entry in completed}
+    final = {journals[id][-1]["modelHash"] for id in ids}
+    rejoined = next((entry["round"] for entry in journals[victim] if entry["round"] > 2 and victim in entry.get("contributors", [])), None)
+    with open(topology) as file:
+        threshold = json.load(file)["aggregation"]["threshold"]
+    return {
+        "threshold": threshold, "role": role, "phase": phase, "victim": victim, "status": result.returncode, "outcome": outcome,
+        "adopted": adopted, "contributors": contributors,
+        "fork": len(round2_models) > 1, "agree": len(final) == 1 and table.get("agree") is True and all(journals[id][-1]["round"] == ROUNDS for id in ids),
+        "rejoined": rejoined, "seconds": seconds,
+    }
+
+
+def main(peer, workdir, out, limit):
+    os.makedirs(workdir, exist_ok=True)
+    data = prepare(peer, workdir)
+    rows = []
+    cases = [(role, phase) for role in ROLES for phase in PHASES][:limit]
+    for number, (role, phase) in enumerate(cases):
+        row = case(peer, workdir, data, role, phase, 41000 + 20 * number)
+        kind, count, why = expected(role, phase)
+        observed_kind = row["outcome"]
+        row["ok"] = (row["status"] == 0 and observed_kind == kind and (kind == "aborted" or row["contributors"] == [count])
+                     and not row["fork"] and row["agree"] and row["rejoined"] is not None)
+        row["expected"] = f"{kind}, {count} contributors" if kind == "completed" else kind
+        row["why"] = why
+        row["observed"] = (observed_kind + (f", {'/'.join(map(str, row['contributors']))} contributors" if row["contributors"] else "")
+                           + (f" ({row['adopted']} took it from a neighbour)" if row["adopted"] else ""))
+        rows.append(row)
+        print(f"{role:12} {phase:13} {row['victim']:8} expected {row['expected']:26} observed {row['observed']:26} "
+              f"agree {row['agree']}  rejoined in round {row['rejoined']}  {row['seconds']:.0f} s  {'ok' if row['ok'] else 'UNEXPECTED'}", flush=True)
+    version = run([peer, "--version"]).stdout.strip()
+    lines = [
+        "# The kill matrix on real processes",
+        "",
+        f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, with {version}, by `make faults`",
+        f"(`tools/faults.py {peer} {workdir} {out}`). Each case is a fresh federation of {PEERS} `peer run` processes on",
+        f"loopback (a ring, threshold {rows[0]['threshold'] if rows else '-'} of {PEERS}, small-cnn at 32 px, {ROUNDS} rounds, synthetic hospitals of 160 images,",
+        "half positive) started by `peer launch --phase-timeout 5 --inject kill:ROLE@2:PHASE,restart:VICTIM@3`: the peer",
+        "holding ROLE in round 2 (resolved from the round's coordinator order and tree) is SIGKILLed as it enters",
+        "PHASE and started again with the same command once the others reach round 3.",
+        "",
+        "Round 2 is read from every survivor's journal: how it ended and with how many contributors (a survivor that",
+        "did not end it itself takes the outcome from a neighbour: its record, or its checkpoint of the unchanged model",
+        "when the round aborted). *Fork*: two",
+        "survivors completed round 2 on different models. *Agree*: every peer, the restarted one too, ends round 4 on",
+        "one model hash. *Rejoined*: the first round the restarted peer contributed to.",
+        "",
+        "| phase | role | killed | expected (round 2) | why | observed | fork | agree | rejoined | seconds | as expected |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(f"| {row['phase']} | {row['role']} | {row['victim']} | {row['expected']} | {row['why']} | {row['observed']} | "
+                     f"{'yes' if row['fork'] else 'no'} | {'yes' if row['agree'] else 'no'} | {row['rejoined'] or '-'} | "
+                     f"{row['seconds']:.0f} | {'yes' if row['ok'] else '**no**'} |")
+    good = sum(row["ok"] for row in rows)
+    lines += ["", f"{good} of {len(rows)} cases as expected."]
+    with open(out, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    print(f"wrote {out}: {good} of {len(rows)} cases as expected")
+    return 0 if good == len(rows) else 1
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    limit = 15
+    if "--cases" in arguments:
+        index = arguments.index("--cases")
+        limit = int(arguments[index + 1])
+        del arguments[index:index + 2]
+    if len(arguments) != 3:
+        sys.exit(__doc__)
+    sys.exit(main(*arguments, limit))
