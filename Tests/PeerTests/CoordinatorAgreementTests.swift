@@ -115,6 +115,32 @@ import Testing
         #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("is gone and this peer comes next in the order; coordinating") })
     }
 
+    /// A restarted peer still catching up (in round 1) hears the others begin round 3: their
+    /// advertisements and rosters are kept, not refused, and handed over as it begins round 3,
+    /// so it follows that round's coordinator instead of waiting out a phase for a roster it
+    /// threw away. A message further ahead than `earlyRounds` is still refused.
+    @Test func messagesOfARoundAheadAreKeptUntilItBegins() async throws {
+        let federation = try ManualFederation(.complete, peers: 4, threshold: 3)
+        let ids = federation.topology.peers.map(\.id)
+        let peer = try #require(federation.peers[ids[0]])
+        peer.resume(after: 1)
+        func advertisement(round: UInt64) throws -> [UInt8] {
+            let sender = ids[1], identity = try #require(federation.identities[sender])
+            let shareKey = X25519KeyPair().publicKey, maskKey = X25519KeyPair().publicKey, base = [UInt8](repeating: 0, count: 32)
+            let body = RoundMessage<UInt32>.advertiseBody(round: round, peer: sender, shareKey: shareKey, maskKey: maskKey, base: base)
+            let signature = identity.signature(for: RoundMessage<UInt32>.advertiseContext + federation.topology.federationID.bytes + body)
+            return RoundMessage<UInt32>.advertise(.init(round: round, peer: sender, shareKey: shareKey, maskKey: maskKey, base: base,
+                                                        signature: signature)).encoded
+        }
+        await peer.receive(try advertisement(round: 3), from: ids[1])
+        #expect(peer.refusals.isEmpty && peer.mailbox.messages(.advertise).isEmpty)
+        await peer.receive(try advertisement(round: 1 + SecureAggregationPeer<UInt32>.earlyRounds + 1), from: ids[1])
+        #expect(peer.refusals.count == 1)
+        peer.begin(round: 3, coordinator: ids[0])
+        await peer.releaseEarly()
+        #expect(peer.mailbox.messages(.advertise).map(\.message.round) == [3])
+    }
+
     /// 8 peers cut 5 + 3 as the first round's tree sum begins, with regular:4 masking and its
     /// default threshold of 3: the minority could reach the threshold on its own, but a round
     /// needs a strict majority of the federation, so only the majority part completes rounds.

@@ -48,6 +48,7 @@ extension SecureAggregationPeer {
         let coordinator = RoundStructure.coordinatorOrder(round: round, peers: live).first ?? id
         begin(round: round, coordinator: coordinator)
         mailbox.discard(before: round)
+        await releaseEarly()
         var context = RoundContext(round: round, coordinator: coordinator, model: model)
         context.length = input.count + 1
         var times: [RoundOutcome.PhaseTime] = []

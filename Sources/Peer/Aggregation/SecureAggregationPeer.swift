@@ -67,9 +67,31 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         /// Per round, the coordinator earliest in the round's order whose validly signed Roster1
         /// has arrived: a peer that follows a later one leaves the round.
         var earliestRoster: [UInt64: String] = [:]
+        /// Small messages of rounds a little ahead of the one in progress (`earlyRounds`), kept
+        /// (at most `earlyLimit`, oldest dropped) for a peer that is still catching up while the
+        /// others begin a later round: handed over again as that round begins.
+        var early: [(round: UInt64, from: String, bytes: [UInt8])] = []
         /// Messages refused, for tests and logs (the most recent `keptRefusals`).
         var refusals: [String] = []
         var refusalsByPeer: [String: Int] = [:]
+    }
+
+    /// How far ahead of the round in progress small messages are kept rather than refused, how
+    /// many at most, and how large one may be (advertisements, rosters, bundles; never a sum).
+    static var earlyRounds: UInt64 { 4 }
+    static var earlyLimit: Int { 512 }
+    static var earlyMessageBytes: Int { 64 << 10 }
+
+    /// Hands over again the kept early messages of the round in progress and the next, and
+    /// drops those of rounds gone by.
+    func releaseEarly() async {
+        let due = state.withLock { state -> [(round: UInt64, from: String, bytes: [UInt8])] in
+            let current = state.currentRound
+            let due = state.early.filter { $0.round <= current + 1 && $0.round >= current }
+            state.early.removeAll { $0.round <= current + 1 }
+            return due
+        }
+        for message in due { await receive(message.bytes, from: message.from) }
     }
 
     /// Content messages of one kind (a bundle, the sum, the aggregate) one peer may push to this
@@ -186,6 +208,13 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
         }
         if let round = message.round {
             let current = state.withLock { $0.currentRound }
+            if round > current + 1, round <= current + Self.earlyRounds, bytes.count <= Self.earlyMessageBytes {
+                state.withLock { state in
+                    state.early.append((round, from, bytes))
+                    if state.early.count > Self.earlyLimit { state.early.removeFirst(state.early.count - Self.earlyLimit) }
+                }
+                return
+            }
             guard round >= current, round <= current + 1 else {
                 refuse("message of kind \(bytes[0]) for round \(round) from \(from) while in round \(current)", from: from)
                 return
