@@ -35,6 +35,9 @@ def expected(role, phase):
         if phase == "unmask":
             return [("aborted", 0), ("completed", 6)], ("it dies right after sending its Total and S: aborted when they had not left "
                                                         "its process, else the others unmask alone, unchecked by an Outcome")
+        if phase == "share-keys":
+            return [("aborted", 0), ("completed", 5)], ("coordinator silent before its Total: nothing revealed; or, when its Roster1 "
+                                                        "had not left its process, the next candidate coordinates")
         return [("aborted", 0)], "coordinator silent before its Total: nothing revealed"
     if phase == "unmask":
         return [("completed", 6)], "its input is in the Total; t shares of the others suffice"
@@ -103,6 +106,13 @@ def case(peer, workdir, data, role, phase, port):
     contributors = sorted({len(entry["contributors"]) for entry in completed})
     round2_models = {entry["modelHash"] for entry in completed}
     final = {journals[id][-1]["modelHash"] for id in ids}
+
+    def went_back(entries):
+        models = [entry["modelHash"] for entry in entries]
+        changes = [model for index, model in enumerate(models) if index == 0 or models[index - 1] != model]
+        return len(set(changes)) != len(changes)
+
+    regressed = [id for id in ids if went_back(journals[id])]
     rejoined = next((entry["round"] for entry in journals[victim] if entry["round"] > 2 and victim in entry.get("contributors", [])), None)
     with open(topology) as file:
         threshold = json.load(file)["aggregation"]["threshold"]
@@ -110,7 +120,7 @@ def case(peer, workdir, data, role, phase, port):
         "threshold": threshold, "role": role, "phase": phase, "victim": victim, "status": result.returncode, "outcome": outcome,
         "adopted": adopted, "contributors": contributors,
         "fork": len(round2_models) > 1, "agree": len(final) == 1 and table.get("agree") is True and all(journals[id][-1]["round"] == ROUNDS for id in ids),
-        "rejoined": rejoined, "seconds": seconds,
+        "rejoined": rejoined, "regressed": regressed, "seconds": seconds,
     }
 
 
@@ -124,14 +134,15 @@ def main(peer, workdir, out, limit):
         allowed, why = expected(role, phase)
         observed_kind = row["outcome"]
         matches = any(observed_kind == kind and (kind == "aborted" or row["contributors"] == [count]) for kind, count in allowed)
-        row["ok"] = row["status"] == 0 and matches and not row["fork"] and row["agree"] and row["rejoined"] is not None
+        row["ok"] = (row["status"] == 0 and matches and not row["fork"] and row["agree"] and not row["regressed"]
+                     and row["rejoined"] is not None)
         row["expected"] = " or ".join(f"{kind}, {count} contributors" if kind == "completed" else kind for kind, count in allowed)
         row["why"] = why
         row["observed"] = (observed_kind + (f", {'/'.join(map(str, row['contributors']))} contributors" if row["contributors"] else "")
                            + (f" ({row['adopted']} took it from a neighbour)" if row["adopted"] else ""))
         rows.append(row)
         print(f"{role:12} {phase:13} {row['victim']:8} expected {row['expected']:26} observed {row['observed']:26} "
-              f"agree {row['agree']}  rejoined in round {row['rejoined']}  {row['seconds']:.0f} s  {'ok' if row['ok'] else 'UNEXPECTED'}", flush=True)
+              f"agree {row['agree']}  went back {row['regressed'] or 'none'}  rejoined in round {row['rejoined']}  {row['seconds']:.0f} s  {'ok' if row['ok'] else 'UNEXPECTED'}", flush=True)
     version = run([peer, "--version"]).stdout.strip()
     lines = [
         "# The kill matrix on real processes",
@@ -147,14 +158,16 @@ def main(peer, workdir, out, limit):
         "did not end it itself takes the outcome from a neighbour: its record, or its checkpoint of the unchanged model",
         "when the round aborted). *Fork*: two",
         "survivors completed round 2 on different models. *Agree*: every peer, the restarted one too, ends round 4 on",
-        "one model hash. *Rejoined*: the first round the restarted peer contributed to.",
+        "one model hash. *Went back*: peers whose model ever returned to one it had left (a lost update). *Rejoined*:",
+        "the first round the restarted peer contributed to.",
         "",
-        "| phase | role | killed | expected (round 2) | why | observed | fork | agree | rejoined | seconds | as expected |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| phase | role | killed | expected (round 2) | why | observed | fork | agree | went back | rejoined | seconds | as expected |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(f"| {row['phase']} | {row['role']} | {row['victim']} | {row['expected']} | {row['why']} | {row['observed']} | "
-                     f"{'yes' if row['fork'] else 'no'} | {'yes' if row['agree'] else 'no'} | {row['rejoined'] or '-'} | "
+                     f"{'yes' if row['fork'] else 'no'} | {'yes' if row['agree'] else 'no'} | {', '.join(row['regressed']) or 'none'} | "
+                     f"{row['rejoined'] or '-'} | "
                      f"{row['seconds']:.0f} | {'yes' if row['ok'] else '**no**'} |")
     good = sum(row["ok"] for row in rows)
     lines += ["", f"{good} of {len(rows)} cases as expected."]

@@ -65,6 +65,20 @@ import Testing
         #expect(rejoined.last?.contributors.contains(coordinator) == true, "\(rejoined.map { ($0.round, $0.kind.rawValue, $0.contributors) })")
     }
 
+    /// The coordinator killed as it enters unmask of round 2, its Total out or not: started
+    /// again, it must not run round 2 alone and pass its older model on. No peer's model ever
+    /// goes back to one it had left, and every peer ends on one model.
+    @Test func aCoordinatorKilledInUnmaskPassesNoOlderModelOn() throws {
+        let federation = try LocalFederation(rounds: 4)
+        let coordinator = try victim(of: "kill:coordinator@2:unmask", in: federation)
+        _ = try run(federation, plan: "kill:coordinator@2:unmask,restart:\(coordinator)@3")
+        for id in federation.ids {
+            let models = try federation.journal(id).map(\.modelHash)
+            let changes = models.enumerated().filter { $0.offset == 0 || models[$0.offset - 1] != $0.element }.map(\.element)
+            #expect(Set(changes).count == changes.count, "\(id) went back to an earlier model: \(models.map { $0.prefix(8) })")
+        }
+    }
+
     /// A peer frozen for 6 s (longer than the failure detector's 3 s) as it enters
     /// masked-input of round 2: the others complete round 2 without it (dropped, lost in
     /// masked-input); it continues, finds the rounds gone on, catches up, and the federation

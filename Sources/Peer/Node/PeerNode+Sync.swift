@@ -113,12 +113,22 @@ extension PeerNode {
 
     /// Brings this peer to the newest model its neighbours hold: round by round from their
     /// records when one round behind, by their checkpoint (checked against the signed model
-    /// hash) when further behind or off the chain.
+    /// hash) when further behind or off the chain. A neighbour counts as ahead only when its
+    /// model is signed for a later round than this peer's newest signed one (or is this peer's
+    /// model): one that wrongly concluded a round aborted everywhere journals later rounds on
+    /// an older model, which must not replace the model the others completed that round on.
     /// - Throws: `NodeError.differentStart` when the neighbour ahead started from another M(0).
     func catchUpWithNeighbours() async throws(NodeError) {
         while !isStopping {
-            let (own, base, baseHash, start) = chain.withLock { ($0.committed, $0.model, $0.modelHash, $0.entries.first?.modelHash ?? "") }
-            let ahead = await heads().filter { $0.committed > own && $0.outcome != nil }.sorted { $0.committed > $1.committed }
+            let (own, base, baseHash, start, signedRound) = chain.withLock { chain in
+                (chain.committed, chain.model, chain.modelHash, chain.entries.first?.modelHash ?? "",
+                 chain.entries.last { $0.signedOutcome != nil }?.signedOutcome.flatMap { [UInt8](hex: $0) }
+                    .flatMap { SignedOutcome.verified($0, topology: topology) }?.round ?? 0)
+            }
+            let ahead = await heads().filter { head in
+                guard head.committed > own, let signed = head.outcome else { return false }
+                return signed.round > signedRound || signed.model == baseHash
+            }.sorted { $0.committed > $1.committed }
             guard let best = ahead.first else { return }
             guard best.start.hexString == start else {
                 throw .differentStart(own: start, federation: best.start.hexString, from: best.neighbour)
