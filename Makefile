@@ -81,8 +81,8 @@ bench-node: build
 	rm -rf .build/bench-node
 	python3 tools/bench-node.py $(RELEASE_BIN) .build/bench-node benchmarks/results/node.md
 
-## faults: the kill matrix on real processes, every phase x every role of the round's tree, six
-## peers each (benchmarks/results/faults.md)
+## faults: the kill matrix on real processes, every phase x every role of the round's tree, and a
+## leaf frozen in every phase, six peers each (benchmarks/results/faults.md)
 faults: build
 	python3 tools/faults.py $(RELEASE_BIN) .build/faults-matrix benchmarks/results/faults.md
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The kill matrix on real processes: every protocol phase x every role of the round's tree.
+"""The kill matrix on real processes: every protocol phase x every role of the round's tree;
+then a leaf frozen (SIGSTOP) past the failure detector in every phase.
 
     tools/faults.py PEER WORKDIR OUT.md [--cases N]
 
@@ -23,8 +24,11 @@ import time
 
 PEERS = 6
 ROUNDS = 4
+# A frozen peer thaws after the others have run several short rounds: it needs rounds left to rejoin.
+FREEZE_ROUNDS = 12
 PHASES = ["advertise", "share-keys", "masked-input", "tree-sum", "unmask"]
 ROLES = ["leaf", "inner", "coordinator"]
+FREEZE = 8  # seconds, longer than the failure detector's 3
 
 
 FINDINGS = """## What the matrix found in the protocol and the node
@@ -88,24 +92,26 @@ def prepare(peer, workdir):
     return data
 
 
-def case(peer, workdir, data, role, phase, port):
-    directory = os.path.join(workdir, f"{role}-{phase}")
+def case(peer, workdir, data, fault, role, phase, port):
+    directory = os.path.join(workdir, f"{fault}-{role}-{phase}")
+    rounds = ROUNDS if fault == "kill" else FREEZE_ROUNDS
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     topology = os.path.join(directory, "ring.json")
     keys = os.path.join(directory, "keys")
     state = os.path.join(directory, "state")
     result = run([peer, "topology", "generate", "ring", "--peers", str(PEERS), "--out", topology, "--keys-dir", keys,
-                  "--base-port", str(port), "--model", "small-cnn", "--image-size", "32", "--rounds", str(ROUNDS),
+                  "--base-port", str(port), "--model", "small-cnn", "--image-size", "32", "--rounds", str(rounds),
                   "--optimizer", "adam", "--learning-rate", "0.001"])
     if result.returncode != 0:
         sys.exit(f"peer topology generate failed: {result.stderr}")
     launch = [peer, "launch", topology, "--data-root", data, "--keys-dir", keys, "--state-root", state, "--phase-timeout", "5"]
-    kill = f"kill:{role}@2:{phase}"
-    dry = run(launch + ["--inject", kill, "--dry-run"])
+    first = f"kill:{role}@2:{phase}" if fault == "kill" else f"stop:{role}@2:{phase}:{FREEZE}"
+    dry = run(launch + ["--inject", first, "--dry-run"])
     victim = next(line.split()[-1] for line in dry.stdout.splitlines() if "falls on" in line)
     start = time.monotonic()
-    result = run(launch + ["--inject", f"{kill},restart:{victim}@3", "--json"], timeout=900)
+    plan = f"{first},restart:{victim}@3" if fault == "kill" else first
+    result = run(launch + ["--inject", plan, "--json"], timeout=900)
     seconds = time.monotonic() - start
     if "{\n" not in result.stdout:
         sys.exit(f"{role} {phase}: peer launch printed no table (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -139,9 +145,9 @@ def case(peer, workdir, data, role, phase, port):
     with open(topology) as file:
         threshold = json.load(file)["aggregation"]["threshold"]
     return {
-        "threshold": threshold, "role": role, "phase": phase, "victim": victim, "status": result.returncode, "outcome": outcome,
+        "threshold": threshold, "fault": fault, "role": role, "phase": phase, "victim": victim, "status": result.returncode, "outcome": outcome,
         "adopted": adopted, "contributors": contributors,
-        "fork": len(round2_models) > 1, "agree": len(final) == 1 and table.get("agree") is True and all(journals[id][-1]["round"] == ROUNDS for id in ids),
+        "fork": len(round2_models) > 1, "agree": len(final) == 1 and table.get("agree") is True and all(journals[id][-1]["round"] == rounds for id in ids),
         "rejoined": rejoined, "regressed": regressed, "seconds": seconds,
     }
 
@@ -150,10 +156,10 @@ def main(peer, workdir, out, limit):
     os.makedirs(workdir, exist_ok=True)
     data = prepare(peer, workdir)
     rows = []
-    cases = [(role, phase) for role in ROLES for phase in PHASES][:limit]
-    for number, (role, phase) in enumerate(cases):
+    cases = ([("kill", role, phase) for role in ROLES for phase in PHASES] + [("freeze", "leaf", phase) for phase in PHASES])[:limit]
+    for number, (fault, role, phase) in enumerate(cases):
         # Below Linux's ephemeral range (32768-60999), so that no outgoing connection holds a port.
-        row = case(peer, workdir, data, role, phase, 21000 + 20 * number)
+        row = case(peer, workdir, data, fault, role, phase, 21000 + 20 * number)
         allowed, why = expected(role, phase)
         observed_kind = row["outcome"]
         matches = any(observed_kind == kind and (kind == "aborted" or row["contributors"] == [count]) for kind, count in allowed)
@@ -164,31 +170,33 @@ def main(peer, workdir, out, limit):
         row["observed"] = (observed_kind + (f", {'/'.join(map(str, row['contributors']))} contributors" if row["contributors"] else "")
                            + (f" ({row['adopted']} took it from a neighbour)" if row["adopted"] else ""))
         rows.append(row)
-        print(f"{role:12} {phase:13} {row['victim']:8} expected {row['expected']:26} observed {row['observed']:26} "
+        print(f"{fault:7} {role:12} {phase:13} {row['victim']:8} expected {row['expected']:26} observed {row['observed']:26} "
               f"agree {row['agree']}  went back {row['regressed'] or 'none'}  rejoined in round {row['rejoined']}  {row['seconds']:.0f} s  {'ok' if row['ok'] else 'UNEXPECTED'}", flush=True)
     version = run([peer, "--version"]).stdout.strip()
     lines = [
-        "# The kill matrix on real processes",
+        "# The kill matrix on real processes, and freezes",
         "",
         f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, with {version}, by `make faults`",
         f"(`tools/faults.py {peer} {workdir} {out}`). Each case is a fresh federation of {PEERS} `peer run` processes on",
-        f"loopback (a ring, threshold {rows[0]['threshold'] if rows else '-'} of {PEERS}, small-cnn at 32 px, {ROUNDS} rounds, synthetic hospitals of 160 images,",
-        "half positive) started by `peer launch --phase-timeout 5 --inject kill:ROLE@2:PHASE,restart:VICTIM@3`: the peer",
-        "holding ROLE in round 2 (resolved from the round's coordinator order and tree) is SIGKILLed as it enters",
-        "PHASE and started again with the same command once the others reach round 3.",
+        f"loopback (a ring, threshold {rows[0]['threshold'] if rows else '-'} of {PEERS}, small-cnn at 32 px, {ROUNDS} rounds for a kill and {FREEZE_ROUNDS} for a freeze,",
+        "synthetic hospitals of 160 images, half positive) started by `peer launch --phase-timeout 5 --inject PLAN`. A kill is",
+        "`kill:ROLE@2:PHASE,restart:VICTIM@3`: the peer holding ROLE in round 2 (resolved from the round's coordinator",
+        "order and tree) is SIGKILLed as it enters PHASE and started again with the same command once the others reach",
+        f"round 3. A freeze is `stop:leaf@2:PHASE:{FREEZE}`: a leaf is SIGSTOPped as it enters PHASE and continued {FREEZE} s",
+        "later, past the failure detector's 3 s; *rejoined* is then the first round after 2 it contributed to.",
         "",
         "Round 2 is read from every survivor's journal: how it ended and with how many contributors (a survivor that",
         "did not end it itself takes the outcome from a neighbour: its record, or its checkpoint of the unchanged model",
         "when the round aborted). *Fork*: two",
-        "survivors completed round 2 on different models. *Agree*: every peer, the restarted one too, ends round 4 on",
-        "one model hash. *Went back*: peers whose model ever returned to one it had left (a lost update). *Rejoined*:",
+        "survivors completed round 2 on different models. *Agree*: every peer, the restarted one too, ends",
+        "its last round on one model hash. *Went back*: peers whose model ever returned to one it had left (a lost update). *Rejoined*:",
         "the first round the restarted peer contributed to.",
         "",
-        "| phase | role | killed | expected (round 2) | why | observed | fork | agree | went back | rejoined | seconds | as expected |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| fault | phase | role | peer | expected (round 2) | why | observed | fork | agree | went back | rejoined | seconds | as expected |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append(f"| {row['phase']} | {row['role']} | {row['victim']} | {row['expected']} | {row['why']} | {row['observed']} | "
+        lines.append(f"| {row['fault']} | {row['phase']} | {row['role']} | {row['victim']} | {row['expected']} | {row['why']} | {row['observed']} | "
                      f"{'yes' if row['fork'] else 'no'} | {'yes' if row['agree'] else 'no'} | {', '.join(row['regressed']) or 'none'} | "
                      f"{row['rejoined'] or '-'} | "
                      f"{row['seconds']:.0f} | {'yes' if row['ok'] else '**no**'} |")
@@ -202,7 +210,7 @@ def main(peer, workdir, out, limit):
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    limit = 15
+    limit = 20
     if "--cases" in arguments:
         index = arguments.index("--cases")
         limit = int(arguments[index + 1])
