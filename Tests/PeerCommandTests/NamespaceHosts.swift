@@ -59,14 +59,7 @@ final class NamespaceHosts {
 
     @discardableResult
     static func run(_ arguments: [String]) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        runQuietly("/usr/sbin/ip", arguments)
     }
 
     struct NamespaceFailure: Error, CustomStringConvertible {

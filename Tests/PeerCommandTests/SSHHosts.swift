@@ -11,7 +11,7 @@ final class SSHHosts {
         if tools.allSatisfy(FileManager.default.isExecutableFile) { return true }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("tools/install-deps.sh").path
-        guard run("/bin/bash", [script, "openssh-server", "openssh-client"]) else {
+        guard runQuietly("/bin/bash", [script, "openssh-server", "openssh-client"]) else {
             print("SSHHosts: installing openssh-server and openssh-client failed; the ssh launch test is skipped")
             return false
         }
@@ -28,7 +28,7 @@ final class SSHHosts {
         directory = NSTemporaryDirectory() + "peer-ssh-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        for key in ["host", "client"] where !Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory + "/" + key]) {
+        for key in ["host", "client"] where !runQuietly("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory + "/" + key]) {
             throw Failure(description: "ssh-keygen could not make the \(key) key")
         }
         let configuration = """
@@ -42,7 +42,7 @@ final class SSHHosts {
             SetEnv PATH=\(path):/usr/local/bin:/usr/bin:/bin
             """
         try configuration.write(toFile: directory + "/sshd_config", atomically: true, encoding: .utf8)
-        for host in hosts where !Self.run("/usr/sbin/ip", ["netns", "exec", host, "/usr/sbin/sshd", "-f", directory + "/sshd_config",
+        for host in hosts where !runQuietly("/usr/sbin/ip", ["netns", "exec", host, "/usr/sbin/sshd", "-f", directory + "/sshd_config",
                                                            "-o", "PidFile=\(pidFile(host))"]) {
             throw Failure(description: "sshd did not start in namespace \(host)")
         }
@@ -86,19 +86,6 @@ final class SSHHosts {
         return withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-    }
-
-    @discardableResult
-    private static func run(_ executable: String, _ arguments: [String]) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
     }
 
     struct Failure: Error, CustomStringConvertible {

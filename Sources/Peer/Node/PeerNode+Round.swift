@@ -149,12 +149,11 @@ extension PeerNode {
             switch fault.action {
             case .kill:
                 log.event("kill", "round \(round) phase \(name): killing this process as --kill-at asks", ["round": round, "phase": name])
+                fault.strike()
             case .freeze(let seconds):
                 log.event("freeze", "round \(round) phase \(name): freezing this process for \(seconds) s as --freeze-at asks",
                           ["round": round, "phase": name, "seconds": seconds])
-            }
-            fault.strike()
-            if case .freeze(let seconds) = fault.action {
+                fault.strike()
                 log.event("thaw", "round \(round) phase \(name): continued after the freeze", ["round": round, "phase": name])
                 status.withLock { $0.document.warnings.append("frozen \(seconds) s as it entered \(name) of round \(round) (--freeze-at)") }
             }

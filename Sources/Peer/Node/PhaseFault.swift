@@ -31,7 +31,8 @@ public struct PhaseFault: Sendable, Equatable {
 
     /// Stops this process for `seconds`, as a host that freezes would: a forked child sleeps,
     /// sends SIGCONT and exits (it calls only async-signal-safe functions), then this process
-    /// stops itself and, continued, reaps the child.
+    /// stops itself and, continued, reaps the child. The child's SIGCONT must come after the
+    /// stop: `peer run --freeze-at` takes 0.1 s at least, far longer than the stop takes.
     private static func freeze(seconds: Double) {
         let waker = fork()
         if waker == 0 {

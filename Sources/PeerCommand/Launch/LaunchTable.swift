@@ -21,6 +21,8 @@ struct LaunchTable {
     let rows: [Row]
     /// The agreement and the learning curve count these statuses: the survivors'.
     let statuses: [String: NodeStatus]
+    /// The peers an injected kill took and no restart brought back.
+    let down: Set<String>
     /// Each injection and what the launch saw of it (nil: it did not happen).
     let injections: [(FaultPlan.Injection, String?)]
 
@@ -28,6 +30,7 @@ struct LaunchTable {
     /// an injected kill took.
     init(plan: LaunchPlan, statuses: [String: NodeStatus], down: Set<String> = [], injections: [(FaultPlan.Injection, String?)] = []) {
         self.statuses = statuses
+        self.down = down
         self.injections = injections
         rows = plan.members.map { member in
             guard let status = statuses[member.id] else {
@@ -43,7 +46,7 @@ struct LaunchTable {
 
     /// Whether every survivor holds one model.
     var agree: Bool {
-        let survivors = rows.filter { $0.state != "killed" }
+        let survivors = rows.filter { !down.contains($0.id) }
         return Set(survivors.compactMap(\.modelHash)).count == 1 && survivors.allSatisfy { $0.modelHash != nil }
     }
 
@@ -62,7 +65,7 @@ struct LaunchTable {
             out += [row.id, row.host, row.state, String(row.completed), String(row.contributed), String(row.dropped), number(row.f1),
                     number(row.auc), row.modelHash.map { String($0.prefix(12)) } ?? "-"].map { Self.pad($0) }.joined() + "\n"
         }
-        let survivors = rows.filter { $0.state != "killed" }
+        let survivors = rows.filter { !down.contains($0.id) }
         let hashes = Set(survivors.compactMap(\.modelHash))
         out += agree ? "all \(survivors.count) \(survivors.count == rows.count ? "" : "surviving ")peers hold model \(hashes.first!.prefix(12))\n"
             : "the peers do NOT agree: \(hashes.count) models among the reachable ones\n"
