@@ -185,7 +185,7 @@ import Testing
         transport.setHandler(channel: NodeSync.channel) { _, bytes in replies.append(bytes) }
         try transport.start()
         try await waitUntil(timeout: .seconds(30), "peer-2's link to peer-1") { transport.connectedNeighbours == ["peer-1"] }
-        let liar = SyncMessage.Head(committed: UInt64.max, running: 0, activity: .idle, start: [UInt8](repeating: 0, count: 32), outcome: [])
+        let liar = SyncMessage.Head(committed: UInt64.max, running: 0, activity: .idle, progress: SyncMessage.Head.unreachable, start: [UInt8](repeating: 0, count: 32), outcome: [])
         for hostile in [[0xff, 1, 2], SyncMessage.checkpointRequest(id: 7, round: UInt64.max).encoded, SyncMessage.head(id: 99, liar).encoded] {
             try await transport.send(hostile, channel: NodeSync.channel, to: "peer-1")
         }

@@ -28,7 +28,7 @@ import Testing
             // to the second's roster.
             if peer == first && phase == "advertise" {
                 for follower in blind {
-                    await traffic.awaitMessage { $0.from == follower && $0.bytes.first == RoundMessage<UInt32>.Kind.shareBundle.rawValue }
+                    await traffic.awaitEntry { $0.from == follower && $0.bytes.first == RoundMessage<UInt32>.Kind.shareBundle.rawValue }
                 }
             }
         }
@@ -113,6 +113,28 @@ import Testing
                 "\(survivors.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
         #expect(Set(survivors.map(\.aggregateHash)).count == 1)
         #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("is gone and this peer comes next in the order; coordinating") })
+    }
+
+    /// The first candidate is alive and has advertised, but waits for a slow peer's
+    /// advertisement past half a phase; the next candidate is not its neighbour (it cannot watch
+    /// it). Having the first's Advertise, it knows it alive in the round and does not step in:
+    /// one roster, and the round completes with all six. (It used to coordinate after half a
+    /// phase; the first's roster then superseded its, and its followers left the round.)
+    @Test func theNextCandidateDoesNotStepInForAChoiceThatHasAdvertised() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        federation.network.keepSeeingAlive(order[0], from: [order[1]])
+        let slow = order[5], logs = federation.logs
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if peer == slow && phase == "advertise" {
+                await logs.awaitEntry { $0.hasPrefix("[\(order[1])]") && $0.contains("a later one's is taken too") }
+            }
+        }
+        #expect(!federation.messages.contains { entry in
+            if case .roster1(let roster) = entry.message { return roster.coordinator != order[0] } else { return false }
+        })
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[0] && $0.contributors.count == 6 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
     }
 
     /// A restarted peer still catching up (in round 1) hears the others begin round 3: their

@@ -45,7 +45,7 @@ import Testing
         let traffic = federation.traffic
         let outcomes = await federation.run(round: 1) { peer, phase in
             guard peer == target && phase == "unmask" else { return }
-            await traffic.awaitMessage { $0.from == coordinator && $0.bytes.first == Message.Kind.total.rawValue }
+            await traffic.awaitEntry { $0.from == coordinator && $0.bytes.first == Message.Kind.total.rawValue }
             let totalBytes = traffic.entries.first { $0.from == coordinator && $0.bytes.first == Message.Kind.total.rawValue }!.bytes
             // The holder's index among the holders of `coordinator` (everyone, canonical order).
             let index = UInt8(ids.firstIndex(of: holder)! + 1)

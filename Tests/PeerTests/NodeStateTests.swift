@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func syncMessagesRoundTripAndBoundTheirModel() throws {
-        let head = SyncMessage.Head(committed: 7, running: 8, activity: .committing, start: [UInt8](repeating: 5, count: 32), outcome: [1, 2, 3])
+        let head = SyncMessage.Head(committed: 7, running: 8, activity: .committing, progress: 3, start: [UInt8](repeating: 5, count: 32), outcome: [1, 2, 3])
         let messages: [SyncMessage] = [.headRequest(id: 1), .head(id: 2, head), .checkpointRequest(id: 3, round: 7),
                                        .checkpoint(id: 4, round: 7, outcome: [4], model: [UInt8](repeating: 9, count: 100))]
         for message in messages { #expect(try SyncMessage.decode(message.encoded, modelByteLimit: 100) == message) }
@@ -99,7 +99,7 @@ import Testing
         var badActivity = messages[1].encoded
         badActivity[25] = 9
         #expect(throws: WireReader.Malformed.self) { try SyncMessage.decode(badActivity, modelByteLimit: 100) }
-        let hugeOutcome = SyncMessage.head(id: 5, .init(committed: 1, running: 0, activity: .idle, start: head.start,
+        let hugeOutcome = SyncMessage.head(id: 5, .init(committed: 1, running: 0, activity: .idle, progress: 0, start: head.start,
                                                          outcome: [UInt8](repeating: 0, count: SyncMessage.outcomeByteLimit + 1)))
         #expect(throws: WireReader.Malformed.self) { try SyncMessage.decode(hugeOutcome.encoded, modelByteLimit: 100) }
     }

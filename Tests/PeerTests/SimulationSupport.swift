@@ -35,11 +35,11 @@ func expectedSum<Word: RingWord>(_ report: Simulation.RoundReport, request: Simu
     return sum.withUnsafeBytes { Array($0) }
 }
 
-/// Collects log lines from concurrent peers.
-final class LogRecorder: Sendable {
-    private let storage = Mutex<[String]>([])
-    var lines: [String] { storage.withLock { $0 } }
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
+/// Log lines of concurrent peers, in order; a test can await one.
+typealias LogRecorder = Recorder<String>
+
+extension Recorder where Entry == String {
+    var lines: [String] { entries }
 }
 
 /// Peers on an in-memory network, driven round by round by the test, which can watch all
@@ -129,8 +129,10 @@ final class ManualFederation: Sendable {
 }
 
 /// Every message that left a peer, in order; a test can await one.
-final class TrafficRecorder: Sendable {
-    typealias Entry = (from: String, to: String?, bytes: [UInt8])
+typealias TrafficRecorder = Recorder<(from: String, to: String?, bytes: [UInt8])>
+
+/// What concurrent tasks record, in order; a test can await an entry.
+final class Recorder<Entry: Sendable>: Sendable {
     private struct Waiter {
         let matches: @Sendable (Entry) -> Bool
         let continuation: CheckedContinuation<Void, Never>
@@ -148,8 +150,8 @@ final class TrafficRecorder: Sendable {
         for continuation in ready { continuation.resume() }
     }
 
-    /// Returns once a message matching `matches` has left a peer (at once if one already has).
-    func awaitMessage(_ matches: @escaping @Sendable (Entry) -> Bool) async {
+    /// Returns once an entry matching `matches` is recorded (at once if one already is).
+    func awaitEntry(_ matches: @escaping @Sendable (Entry) -> Bool) async {
         await withCheckedContinuation { continuation in
             let now = storage.withLock { storage -> Bool in
                 if storage.entries.contains(where: matches) { return true }

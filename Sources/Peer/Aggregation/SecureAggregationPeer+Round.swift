@@ -233,7 +233,9 @@ extension SecureAggregationPeer {
         // peer that sees it gone, is followed too, the earliest of those there; and when this
         // peer comes next after its silent choice in the order, it coordinates itself if it does
         // not watch the choice (the peers that see the choice gone chose it) or sees it gone now
-        // (everyone chose it while it was alive; nobody else will step in).
+        // (everyone chose it while it was alive; nobody else will step in). A choice not watched
+        // whose Advertise of this round has come is alive and in the round, only waiting for
+        // the others' advertisements: no one steps in for it.
         let choice = context.coordinator
         var accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
         var message: Message
@@ -244,7 +246,7 @@ extension SecureAggregationPeer {
             log("round \(round): no roster from \(choice) or an earlier coordinator in half a phase; a later one's is taken too")
             accept = { _ in true }
             let watched = network.watches(choice)
-            if choice != id, !watched || !network.isLive(choice), nextCandidate(after: choice, round: round) == id {
+            if choice != id, watched ? !network.isLive(choice) : !hasAdvertised(choice, round: round), nextCandidate(after: choice, round: round) == id {
                 log("round \(round): \(choice) is \(watched ? "gone" : "silent") and this peer comes next in the order; coordinating")
                 await announceRoster1(round: round, base: base, silent: choice)
             }
@@ -305,6 +307,14 @@ extension SecureAggregationPeer {
         }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || $0.id == silent || !network.isLive($0.id) } })
         let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
         await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
+    }
+
+    /// Whether `peer`'s validly signed Advertise of `round` has come.
+    private func hasAdvertised(_ peer: String, round: UInt64) -> Bool {
+        mailbox.messages(.advertise).contains { envelope in
+            guard envelope.round == round, case .advertise(let advertise) = envelope.message else { return false }
+            return advertise.peer == peer && envelope.from == peer && isValid(advertise)
+        }
     }
 
     /// The first peer after `choice` in the coordinator order of `round` that this peer sees

@@ -21,6 +21,7 @@ extension PeerNode {
             chain.withLock {
                 $0.running = 0
                 $0.activity = .idle
+                $0.progress = SyncMessage.Head.unreachable
             }
         }
 
@@ -52,9 +53,12 @@ extension PeerNode {
         let outcome = await aggregator.runRound(UInt64(round), input: result.update, weight: weight, model: link) { [self] name in
             phase(round, name)
         }
-        // A neighbour recovering from the round waits while this peer commits its model, not
-        // while it recovers too.
-        chain.withLock { $0.activity = outcome.abortReason == nil ? .committing : .recovering }
+        // A neighbour recovering from the round waits while this peer commits its model; one
+        // that recovers waits for it only while it is near a peer still in the round.
+        chain.withLock {
+            $0.activity = outcome.abortReason == nil ? .committing : .recovering
+            $0.progress = 1
+        }
         for time in outcome.phaseTimes { seconds[time.phase] = time.seconds }
         if isStopping { return }
 
@@ -67,7 +71,10 @@ extension PeerNode {
             if let signed = outcome.signedOutcome, signed.model != hash || signed.base != baseHash {
                 log.event("inconsistent", "round \(round): M(r) here is \(ModelLink.short(hash)), the coordinator signed \(ModelLink.short(signed.model)); catching up instead")
                 entry.abortReason = "the model differs from the coordinator's signed hash"
-                chain.withLock { $0.activity = .recovering }
+                chain.withLock {
+                    $0.activity = .recovering
+                    $0.progress = 1
+                }
             } else {
                 next = base.adding(average)
             }

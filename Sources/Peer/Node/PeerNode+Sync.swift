@@ -21,7 +21,11 @@ extension PeerNode {
         let committed: Int
         let running: Int
         let activity: SyncMessage.Activity
+        let progress: UInt8
         let start: [UInt8]
+
+        /// Whether it is still training, aggregating or committing `round`.
+        func isInside(_ round: Int) -> Bool { running == round && (activity == .aggregating || activity == .committing) }
         let outcome: SignedOutcome?
     }
 
@@ -33,7 +37,7 @@ extension PeerNode {
             let outcome = signed?.modelHash == last?.modelHash ? signed?.signedOutcome.flatMap { [UInt8](hex: $0) } ?? [] : []
             let start = chain.entries.first.flatMap { [UInt8](hex: $0.modelHash) } ?? ModelLink.none.base
             return .head(id: id, .init(committed: UInt64(last?.round ?? 0), running: UInt64(chain.running), activity: chain.activity,
-                                       start: start, outcome: outcome))
+                                       progress: chain.progress, start: start, outcome: outcome))
         }
     }
 
@@ -67,7 +71,7 @@ extension PeerNode {
                     }
                     let signed = SignedOutcome.verified(head.outcome, topology: topology)
                     return Head(neighbour: neighbour, committed: Int(head.committed), running: Int(head.running), activity: head.activity,
-                                start: head.start, outcome: signed.flatMap { $0.round <= head.committed ? $0 : nil })
+                                progress: head.progress, start: head.start, outcome: signed.flatMap { $0.round <= head.committed ? $0 : nil })
                 }
             }
             var heads: [Head] = []
@@ -76,14 +80,16 @@ extension PeerNode {
         }
     }
 
-    /// Ends round `round` for a peer that did not complete it: waits until no neighbour is
-    /// still aggregating it or committing its model (six phase timeouts at most), then takes a
-    /// neighbour's signed record of it, or a newer checkpoint.
+    /// Ends round `round` for a peer that did not complete it: waits (six phase timeouts at
+    /// most) until no neighbour is still aggregating it or committing its model, and, when no
+    /// neighbour has committed it, until no recovering neighbour is near a peer that is; then
+    /// takes a neighbour's signed record of it, or a newer checkpoint.
     func recover(round: Int, base: ModelState, baseHash: [UInt8]) async throws(NodeError) -> Recovery {
         let deadline = ContinuousClock.now + configuration.phaseTimeout * 6
         var found = await heads()
-        while !isStopping, ContinuousClock.now < deadline,
-              found.isEmpty || found.contains(where: { $0.running == round && ($0.activity == .aggregating || $0.activity == .committing) }) {
+        while !isStopping, ContinuousClock.now < deadline, Self.keepsWaiting(round: round, heads: found, peers: topology.peers.count) {
+            let hops = Self.progress(round: round, heads: found)
+            chain.withLock { $0.progress = hops }
             try? await Task.sleep(for: .milliseconds(250))
             found = await heads()
         }
@@ -91,6 +97,23 @@ extension PeerNode {
         if let (model, record) = await record(of: round, base: base, baseHash: baseHash) { return .caughtUp(model, record) }
         try await catchUpWithNeighbours()
         return chain.withLock { $0.committed } >= round ? .overtaken : .abortedEverywhere
+    }
+
+    /// Hops from this peer to the nearest peer still aggregating or committing `round`, from its
+    /// neighbours' heads.
+    static func progress(round: Int, heads: [Head]) -> UInt8 {
+        let nearest = heads.filter { $0.running == round }.map { $0.isInside(round) ? 0 : Int($0.progress) }.min()
+        return nearest.map { UInt8(min($0 + 1, Int(SyncMessage.Head.unreachable))) } ?? SyncMessage.Head.unreachable
+    }
+
+    /// Whether a peer recovering `round` waits on: nobody answered; a neighbour is still in the
+    /// round; or none has committed it and a recovering neighbour is still near a peer that is
+    /// in it (fewer hops than the federation has peers: its recovery may yet find the round's
+    /// model, where a count past that is only recovering peers counting up among themselves).
+    static func keepsWaiting(round: Int, heads: [Head], peers: Int) -> Bool {
+        if heads.isEmpty || heads.contains(where: { $0.isInside(round) }) { return true }
+        if heads.contains(where: { $0.committed >= round }) { return false }
+        return Int(progress(round: round, heads: heads)) <= peers
     }
 
     /// A neighbour's record of `round` applied to `base`, when its signed Outcome starts from

@@ -51,6 +51,8 @@ public final class PeerNode: Sendable {
         /// The round being run, 0 between rounds, and what this peer is doing with it.
         var running = 0
         var activity = SyncMessage.Activity.idle
+        /// While recovering the round: hops to the nearest peer still aggregating or committing it.
+        var progress = SyncMessage.Head.unreachable
         var committed: Int { entries.last?.round ?? 0 }
     }
 
@@ -217,6 +219,7 @@ public final class PeerNode: Sendable {
         while !isStopping {
             // Before every round: a neighbour may hold a newer model (this peer was down, or
             // ended a round without it).
+            await awaitNeighboursEnding(round: chain.withLock { $0.committed })
             try await catchUpWithNeighbours()
             let next = chain.withLock { $0.committed } + 1
             guard next <= finalRound else { break }

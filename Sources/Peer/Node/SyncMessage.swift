@@ -21,11 +21,19 @@ enum SyncMessage: Equatable, Sendable {
         /// The round it is in (0 when none) and what it is doing with it.
         let running: UInt64
         let activity: Activity
+        /// While it recovers a round: hops from it to the nearest peer still aggregating or
+        /// committing that round, as far as its neighbours tell (`Head.unreachable` when none
+        /// is). A peer whose neighbours are all recovering waits while one of them is near
+        /// such a peer, and no longer once the hops count past the federation's size.
+        let progress: UInt8
         /// The hash of its M(0).
         let start: [UInt8]
         /// The newest signed Outcome naming the committed model's hash (empty when none does:
         /// round 0, or a round whose coordinator was gone before its Outcome).
         let outcome: [UInt8]
+
+        /// `progress` when no peer the sender knows of is aggregating or committing its round.
+        static let unreachable: UInt8 = .max
     }
 
     /// "Where are you?"
@@ -66,6 +74,7 @@ enum SyncMessage: Equatable, Sendable {
             writer.u64(head.committed)
             writer.u64(head.running)
             writer.u8(head.activity.rawValue)
+            writer.u8(head.progress)
             writer.raw(head.start)
             writer.data(head.outcome)
         case let .checkpointRequest(id, round):
@@ -91,7 +100,8 @@ enum SyncMessage: Equatable, Sendable {
         case 2:
             let id = try reader.u64(), committed = try reader.u64(), running = try reader.u64()
             guard let activity = Activity(rawValue: try reader.u8()) else { throw WireReader.Malformed(description: "unknown activity") }
-            message = .head(id: id, Head(committed: committed, running: running, activity: activity, start: try reader.raw(ModelLink.hashByteCount),
+            message = .head(id: id, Head(committed: committed, running: running, activity: activity, progress: try reader.u8(),
+                                         start: try reader.raw(ModelLink.hashByteCount),
                                          outcome: try reader.data(limit: outcomeByteLimit)))
         case 3: message = .checkpointRequest(id: try reader.u64(), round: try reader.u64())
         case 4:
