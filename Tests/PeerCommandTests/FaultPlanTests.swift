@@ -32,15 +32,38 @@ import Testing
         #expect(plan.runArguments(for: "peer-1").isEmpty)
     }
 
+    /// Ids hold '-' too: a cut's pair is split where both sides are peers. A partition's
+    /// commas stay inside it; its links are every pair across parts.
+    @Test func cutsPartitionsAndHealsParseIntoTheLinksTheyDrop() throws {
+        let plan = try FaultPlan(parsing: "cut:peer-1-peer-2@2:tree-sum,partition:peer-1,peer-2,peer-3|peer-4,peer-5,peer-6@3,heal@4:advertise,kill:peer-5@5:unmask",
+                                 topology: topology)
+        #expect(plan.injections.map(\.description) == ["cut:peer-1-peer-2@2:tree-sum", "partition:peer-1,peer-2,peer-3|peer-4,peer-5,peer-6@3:train",
+                                                       "heal@4:advertise", "kill:peer-5@5:unmask"])
+        #expect(plan.injections[0].links == [FaultPlan.Link(first: "peer-1", second: "peer-2")])
+        #expect(plan.injections[1].links.count == 9 && Set(plan.injections[1].links.map { [$0.first, $0.second].sorted() }).count == 9)
+        #expect(plan.injections[1].links.allSatisfy { ["peer-1", "peer-2", "peer-3"].contains($0.first) != ["peer-1", "peer-2", "peer-3"].contains($0.second) })
+        #expect(plan.injections[2].links.isEmpty && plan.injections[2].networkPhase == "advertise")
+        #expect(plan.injections[3].networkPhase == nil && plan.runArguments(for: "peer-5") == ["--kill-at", "5:unmask"])
+        #expect(plan.runArguments(for: "peer-1").isEmpty)
+    }
+
     @Test func aWrongPlanIsNamedWithWhatItShouldBe() {
         let cases = [
             ("kill:peer-9@2:tree-sum", "peer-9 is neither a peer of the topology nor a role"),
             ("kill:peer-1@31:tree-sum", "ROUND must be a round of the topology, 1...30"),
             ("kill:peer-1@2:summing", "PHASE must be one of train, advertise"),
-            ("stop:peer-1@2:unmask", "is not kill:WHO@ROUND:PHASE"),
+            ("stop:peer-1@2:unmask", "is not one of kill:WHO@ROUND:PHASE"),
             ("stop:peer-1@2:unmask:0", "SECONDS must be a number"),
             ("restart:coordinator@3", "restart takes a peer id"),
-            ("explode:peer-1@2", "is not kill:WHO@ROUND:PHASE"),
+            ("explode:peer-1@2", "is not one of kill:WHO@ROUND:PHASE"),
+            ("cut:peer-1-peer-3@2:tree-sum", "are not linked in the topology"),
+            ("cut:peer-1-peer-9@2:tree-sum", "is not two peers of the topology"),
+            ("cut:peer-1-peer-2@2", "is not cut:ID-ID@ROUND:PHASE"),
+            ("partition:peer-1,peer-2|peer-3,peer-4@2", "must hold every peer once"),
+            ("partition:peer-1,peer-2,peer-3,peer-4,peer-5,peer-6@2", "give two or more parts"),
+            ("partition:peer-1,peer-2,peer-3|peer-4,peer-5,peer-7@2", "peer-7 is not a peer"),
+            ("heal@2:mending", "PHASE must be one of"),
+            ("heal@40", "ROUND must be a round of the topology"),
         ]
         for (plan, message) in cases {
             do {

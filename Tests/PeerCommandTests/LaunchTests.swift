@@ -122,17 +122,42 @@ import Testing
         #expect(pids.allSatisfy { kill($0, 0) != 0 }, "no peer process is left")
     }
 
-    /// Four hosts as network namespaces, reached with `ip netns exec {host}`: every round
-    /// completes and the hashes agree; in a middle round one link is cut both ways, the round
-    /// completes around it and the federation finishes in agreement.
+    /// Four hosts as network namespaces, reached with `ip netns exec {host}`: in a middle round
+    /// the launch cuts one link both ways (`--inject cut`), the round completes around it, and
+    /// the federation finishes in agreement; the launch takes its route off as it ends.
     @Test(.enabled(if: NamespaceHosts.available, "needs root and ip netns to make hosts"))
     func aFederationAcrossNamespaceHostsSurvivesACutLink() async throws {
         let hosts = try NamespaceHosts(count: 4)
         let federation = try LocalFederation(rounds: 4, hosts: hosts.addresses)
-        let launch = try RemoteLaunch(federation, remote: "ip netns exec {host}")
-        try await awaitRound(2, of: federation, while: launch.process)
-        try hosts.cut(hosts.addresses[0], hosts.addresses[1])
+        let launch = try RemoteLaunch(federation, remote: "ip netns exec {host}", ["--inject", "cut:peer-1-peer-2@2:tree-sum"])
         try await launch.expectAgreement(federation, rounds: 4)
+        let text = try String(contentsOfFile: launch.output, encoding: .utf8)
+        #expect(text.contains("cut:peer-1-peer-2@2:tree-sum on peer-1-peer-2: 1 link(s) dropping every packet both ways"), "\(text)")
+        #expect(hosts.blackholes(in: hosts.addresses[0]).isEmpty && hosts.blackholes(in: hosts.addresses[1]).isEmpty)
+    }
+
+    /// Six namespace hosts on a ring cut 4 + 2 as round 2's masked input begins, healed as round
+    /// 5 begins: no round ever completes on two models; the two cut off (no quorum of 4) never
+    /// complete a round while cut, the four do; after the heal every peer converges on one model
+    /// and the two contribute again.
+    @Test(.enabled(if: NamespaceHosts.available, "needs root and ip netns to make hosts"))
+    func aPartitionNeverForksAndHeals() async throws {
+        let hosts = try NamespaceHosts(count: 6)
+        let federation = try LocalFederation(count: 6, rounds: 7, hosts: hosts.addresses)
+        let plan = "partition:peer-1,peer-2,peer-3,peer-4|peer-5,peer-6@2:masked-input,heal@5"
+        let launch = try RemoteLaunch(federation, remote: "ip netns exec {host}", ["--inject", plan])
+        try await launch.expectAgreement(federation, rounds: 7)
+        let journals = try Dictionary(uniqueKeysWithValues: federation.ids.map { ($0, try federation.journal($0)) })
+        for round in 1...7 {
+            let models = Set(journals.values.compactMap { $0.first { $0.round == round && [.completed, .caughtUp].contains($0.kind) }?.modelHash })
+            #expect(models.count <= 1, "round \(round) completed on \(models.count) models")
+        }
+        for id in ["peer-5", "peer-6"] {
+            let cut = try #require(journals[id]).filter { (3...4).contains($0.round) }
+            #expect(cut.allSatisfy { $0.kind != .completed }, "\(id): \(cut.map { ($0.round, $0.kind.rawValue) })")
+            #expect(try #require(journals[id]).contains { $0.round > 5 && $0.contributors.contains(id) }, "\(id) never contributed after the heal")
+        }
+        #expect(try #require(journals["peer-1"]).contains { (3...4).contains($0.round) && $0.kind == .completed && $0.contributors.count == 4 })
     }
 
     /// Four namespace hosts reached through real ssh (sshd in each, a key made for the test):
@@ -184,11 +209,11 @@ private struct RemoteLaunch {
     let process: Process
     let output: String
 
-    init(_ federation: LocalFederation, remote: String) throws {
+    init(_ federation: LocalFederation, remote: String, _ extra: [String] = []) throws {
         process = Process()
         process.executableURL = PeerProcess.executable
         process.arguments = ["launch", federation.topologyPath, "--data-root", LocalFederation.dataRoot, "--keys-dir", federation.directory + "/keys",
-                             "--state-root", federation.directory + "/state", "--remote", remote, "--json"]
+                             "--state-root", federation.directory + "/state", "--remote", remote, "--phase-timeout", "5", "--json"] + extra
         // A remote host runs `peer` from its PATH: the namespaces share this file system.
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = PeerProcess.executable.deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")

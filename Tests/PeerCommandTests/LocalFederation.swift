@@ -17,7 +17,7 @@ final class LocalFederation {
     /// Synthetic hospitals shared by every test (read only): data/peer-i of 80 images at 64 px.
     static let dataRoot: String = {
         let root = NSTemporaryDirectory() + "peer-node-data-\(getpid())"
-        for index in 1...4 where !FileManager.default.fileExists(atPath: root + "/peer-\(index)/train-rle.csv") {
+        for index in 1...6 where !FileManager.default.fileExists(atPath: root + "/peer-\(index)/train-rle.csv") {
             let result = try? PeerProcess.run(["data", "synth", "--out", root + "/peer-\(index)", "--images", "80", "--size", "64",
                                                "--seed", "\(index)", "--site", "\(index)", "--force"])
             precondition(result?.status == 0, "peer data synth failed: \(result?.standardError ?? "")")
@@ -25,7 +25,7 @@ final class LocalFederation {
         return root
     }()
 
-    /// A ring of `count` peers (1...4) running `rounds` rounds, on loopback or at `hosts`.
+    /// A ring of `count` peers (1...6) running `rounds` rounds, on loopback or at `hosts`.
     init(count: Int = 4, rounds: Int, threshold: Int = 3, hosts: [String]? = nil) throws {
         directory = NSTemporaryDirectory() + "peer-node-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/keys", withIntermediateDirectories: true)

@@ -40,11 +40,20 @@ final class NamespaceHosts {
         Self.tearDown(count: addresses.count)
     }
 
-    /// Drops every packet between hosts `a` and `b`, both ways.
-    func cut(_ a: String, _ b: String) throws {
-        for (from, to) in [(a, b), (b, a)] where !Self.run(["-n", from, "route", "add", "blackhole", to + "/32"]) {
-            throw NamespaceFailure(description: "cannot cut \(from) from \(to)")
-        }
+    /// The blackhole routes in host `host`'s namespace, one line each.
+    func blackholes(in host: String) -> [String] {
+        let output = NSTemporaryDirectory() + "peer-routes-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: output) else { return ["cannot read the routes of \(host)"] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["-n", host, "route", "show", "type", "blackhole"]
+        process.standardOutput = handle
+        guard (try? process.run()) != nil else { return ["cannot run ip"] }
+        process.waitUntilExit()
+        try? handle.close()
+        return ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Removes the namespaces, their links (a namespace outlives its name while a cut

@@ -2,10 +2,12 @@ import Gossip
 import Peer
 
 /// The faults a launch injects into its own federation (`peer launch --inject PLAN`): a peer
-/// killed or frozen exactly as it enters a phase of a round, a killed peer started again.
+/// killed or frozen exactly as it enters a phase of a round, a killed peer started again, links
+/// cut and the federation partitioned (hosts reached through `--remote`), cuts healed.
 ///
-/// PLAN is a comma-separated list of `kill:WHO@ROUND:PHASE`, `stop:WHO@ROUND:PHASE:SECONDS` and
-/// `restart:WHO@ROUND`, where WHO is a peer id or a role in that round's aggregation tree
+/// PLAN is a comma-separated list of `kill:WHO@ROUND:PHASE`, `stop:WHO@ROUND:PHASE:SECONDS`,
+/// `restart:WHO@ROUND`, `cut:ID-ID@ROUND:PHASE`, `partition:ID,ID|ID,ID@ROUND[:PHASE]` and
+/// `heal@ROUND[:PHASE]`, where WHO is a peer id or a role in that round's aggregation tree
 /// (`coordinator`, `inner`, `leaf`). A role is resolved before the launch starts, from the
 /// coordinator order and the tree every peer computes, over the peers expected in that round
 /// (all, less those killed in an earlier round and not restarted before it).
@@ -30,6 +32,19 @@ struct FaultPlan: Equatable {
         case kill(phase: String)
         case stop(phase: String, seconds: Double)
         case restart
+        /// The link between two neighbours, both ways.
+        case cut(Link, phase: String)
+        /// Every link between peers of different parts.
+        case partition([[String]], phase: String)
+        /// Every cut so far undone.
+        case heal(phase: String)
+    }
+
+    /// Two peers whose packets to each other a cut drops.
+    struct Link: Hashable, CustomStringConvertible {
+        let first: String, second: String
+
+        var description: String { "\(first)-\(second)" }
     }
 
     /// One injection as asked, and the peer it falls on.
@@ -45,6 +60,30 @@ struct FaultPlan: Equatable {
             case .kill(let phase): "kill:\(target)@\(round):\(phase)"
             case .stop(let phase, let seconds): "stop:\(target)@\(round):\(phase):\(Self.number(seconds))"
             case .restart: "restart:\(target)@\(round)"
+            case .cut(let link, let phase): "cut:\(link)@\(round):\(phase)"
+            case .partition(let parts, let phase): "partition:\(parts.map { $0.joined(separator: ",") }.joined(separator: "|"))@\(round):\(phase)"
+            case .heal(let phase): "heal@\(round):\(phase)"
+            }
+        }
+
+        /// The phase of `round` it happens at, for the cuts and heals the launch does once the
+        /// first peer gets there; nil for the others.
+        var networkPhase: String? {
+            switch kind {
+            case .cut(_, let phase), .partition(_, let phase), .heal(let phase): phase
+            case .kill, .stop, .restart: nil
+            }
+        }
+
+        /// The links a cut or partition drops.
+        var links: [Link] {
+            switch kind {
+            case .cut(let link, _): [link]
+            case .partition(let parts, _):
+                parts.enumerated().flatMap { index, part in
+                    parts.dropFirst(index + 1).flatMap { other in part.flatMap { a in other.map { Link(first: a, second: $0) } } }
+                }
+            case .kill, .stop, .restart, .heal: []
             }
         }
 
@@ -53,7 +92,7 @@ struct FaultPlan: Equatable {
             switch kind {
             case .kill(let phase): ["--kill-at", "\(round):\(phase)"]
             case .stop(let phase, let seconds): ["--freeze-at", "\(round):\(phase):\(Self.number(seconds))"]
-            case .restart: nil
+            case .restart, .cut, .partition, .heal: nil
             }
         }
 
@@ -75,7 +114,7 @@ struct FaultPlan: Equatable {
     /// - Throws: `UsageError` naming the part of PLAN that is wrong and what it should be.
     init(parsing text: String, topology: Topology) throws(UsageError) {
         var parsed: [Injection] = []
-        for part in text.split(separator: ",").map(String.init) {
+        for part in Self.split(text) {
             parsed.append(try Self.parse(part, topology: topology))
         }
         let ordered = parsed.enumerated().sorted { ($0.element.round, $0.offset) < ($1.element.round, $1.offset) }.map(\.element)
@@ -98,10 +137,26 @@ struct FaultPlan: Equatable {
         injections.filter { $0.victim == peer && !done.contains($0) }.compactMap(\.runArguments).flatMap { $0 }
     }
 
+    /// The injections of `text`: split at commas, except those inside a partition's parts.
+    private static func split(_ text: String) -> [String] {
+        let starts = ["kill:", "stop:", "restart:", "cut:", "partition:", "heal@"]
+        var parts: [String] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+            if let last = parts.last, last.hasPrefix("partition:"), !last.contains("@"), !starts.contains(where: piece.hasPrefix) {
+                parts[parts.count - 1] += "," + piece
+            } else {
+                parts.append(piece)
+            }
+        }
+        return parts
+    }
+
+    static let syntax = "kill:WHO@ROUND:PHASE, stop:WHO@ROUND:PHASE:SECONDS, restart:WHO@ROUND, cut:ID-ID@ROUND:PHASE, partition:ID,ID|ID,ID@ROUND[:PHASE] or heal@ROUND[:PHASE]"
+
     private static func parse(_ part: String, topology: Topology) throws(UsageError) -> Injection {
-        let syntax = "kill:WHO@ROUND:PHASE, stop:WHO@ROUND:PHASE:SECONDS or restart:WHO@ROUND"
+        if let network = try parseNetwork(part, topology: topology) { return network }
         guard let colon = part.firstIndex(of: ":"), let at = part.firstIndex(of: "@"), colon < at else {
-            throw usage("'\(part)' is not \(syntax)")
+            throw usage("'\(part)' is not one of \(syntax)")
         }
         let action = String(part[..<colon]), who = String(part[part.index(after: colon)..<at])
         let when = part[part.index(after: at)...].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -113,9 +168,7 @@ struct FaultPlan: Equatable {
         } else {
             throw usage("'\(part)': \(who) is neither a peer of the topology nor a role (coordinator, inner, leaf)")
         }
-        guard let round = Int(when[0]), (1...topology.training.rounds).contains(round) else {
-            throw usage("'\(part)': ROUND must be a round of the topology, 1...\(topology.training.rounds)")
-        }
+        let round = try Self.round(when[0], of: part, topology: topology)
         let kind: Kind
         switch (action, when.count) {
         case ("kill", 2):
@@ -128,13 +181,15 @@ struct FaultPlan: Equatable {
         case ("restart", 1):
             kind = .restart
         default:
-            throw usage("'\(part)' is not \(syntax)")
+            throw usage("'\(part)' is not one of \(syntax)")
         }
         switch kind {
         case .kill(let phase), .stop(let phase, _):
-            guard PeerNode.phases.contains(phase) else { throw usage("'\(part)': PHASE must be one of \(PeerNode.phases.joined(separator: ", "))") }
+            try checkPhase(phase, of: part)
         case .restart:
             guard case .peer = target else { throw usage("'\(part)': restart takes a peer id (the one a kill took)") }
+        case .cut, .partition, .heal:
+            break
         }
         return Injection(kind: kind, target: target, round: round, victim: who)
     }
@@ -146,7 +201,7 @@ struct FaultPlan: Equatable {
         for injection in earlier where injection.round < round {
             switch injection.kind {
             case .kill: gone.insert(injection.victim)
-            case .stop: break
+            case .stop, .cut, .partition, .heal: break
             case .restart: gone.remove(injection.victim)
             }
         }
@@ -166,7 +221,19 @@ struct FaultPlan: Equatable {
         }
     }
 
-    private static func usage(_ message: String) -> UsageError {
+    /// ROUND of `part`, a round of the topology.
+    static func round(_ text: String, of part: String, topology: Topology) throws(UsageError) -> Int {
+        guard let round = Int(text), (1...topology.training.rounds).contains(round) else {
+            throw usage("'\(part)': ROUND must be a round of the topology, 1...\(topology.training.rounds)")
+        }
+        return round
+    }
+
+    static func checkPhase(_ phase: String, of part: String) throws(UsageError) {
+        guard PeerNode.phases.contains(phase) else { throw usage("'\(part)': PHASE must be one of \(PeerNode.phases.joined(separator: ", "))") }
+    }
+
+    static func usage(_ message: String) -> UsageError {
         UsageError(message: "--inject: " + message, command: "peer launch")
     }
 }

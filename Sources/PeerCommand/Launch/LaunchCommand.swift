@@ -41,10 +41,21 @@ enum LaunchCommand {
                                     stop:WHO@ROUND:PHASE:SECONDS  SIGSTOP there, SIGCONT after SECONDS
                                     restart:ID@ROUND              start a killed peer again once
                                                                   the others reach ROUND
+                                    cut:ID-ID@ROUND:PHASE         drop every packet between two
+                                                                  neighbours from the first peer
+                                                                  seen in PHASE of ROUND
+                                    partition:ID,..|ID,..@ROUND[:PHASE]
+                                                                  cut every link between parts
+                                                                  (PHASE defaults to train)
+                                    heal@ROUND[:PHASE]            undo every cut
                                   WHO is a peer id or a role in ROUND's tree: coordinator, inner
                                   or leaf (the first such peer in the round's coordinator order).
                                   PHASE: train, advertise, share-keys, masked-input, tree-sum,
-                                  unmask, evaluate, checkpoint.
+                                  unmask, evaluate, checkpoint. A cut is a blackhole route on
+                                  each peer's host ('ip route add blackhole OTHER/32' through
+                                  --remote, as root; every cut is undone as the launch ends):
+                                  both peers must run elsewhere, e.g. namespaces named after
+                                  their addresses with --remote 'ip netns exec {host}'.
           --dry-run               Print the preflight and the commands; start nothing.
           --json                  Print the final table as JSON.
           -h, --help              Show help information.
@@ -81,6 +92,7 @@ enum LaunchCommand {
         let plan = try LaunchPlan(topology: topology, topologyPath: absolute(topologyPath), dataRoot: absolute(dataRootOption ?? stateRoot + "/data"),
                                   keysDirectory: absolute(keysDirectory), stateRoot: absolute(stateRoot), remote: remote,
                                   peerBinary: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path)
+        try LaunchCuts.check(faults, plan: plan)
         let options = (rounds.map { ["--rounds", String($0)] } ?? []) + (phaseTimeout.map { ["--phase-timeout", String($0)] } ?? [])
         if let synthetic, !dryRun {
             try makeHospitals(plan, images: synthetic, positiveRate: positiveRate ?? 0.22, imageSize: topology.training.imageSize, console: console)

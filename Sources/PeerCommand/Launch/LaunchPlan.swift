@@ -51,8 +51,15 @@ struct LaunchPlan {
     /// What runs `peer ARGUMENTS` for `member`: the binary itself on this host,
     /// `/bin/sh -c 'exec TEMPLATE peer ARGUMENTS'` elsewhere (`peer` from the remote PATH).
     func invocation(_ member: Member, _ arguments: [String]) -> ChildProcess.Invocation {
-        guard let remote = member.remote else { return ChildProcess.Invocation(executable: peerBinary, arguments: arguments) }
-        let command = "exec " + remote + " " + (["peer"] + arguments).map(Self.quoted).joined(separator: " ")
+        guard member.remote != nil else { return ChildProcess.Invocation(executable: peerBinary, arguments: arguments) }
+        return remoteInvocation(member, ["peer"] + arguments)!
+    }
+
+    /// What runs `words` on `member`'s host through the remote template; nil for a peer on
+    /// this host.
+    func remoteInvocation(_ member: Member, _ words: [String]) -> ChildProcess.Invocation? {
+        guard let remote = member.remote else { return nil }
+        let command = "exec " + remote + " " + words.map(Self.quoted).joined(separator: " ")
         return ChildProcess.Invocation(executable: "/bin/sh", arguments: ["-c", command])
     }
 

@@ -19,7 +19,7 @@ final class LaunchRun: @unchecked Sendable {
     init(plan: LaunchPlan, options: [String], faults: FaultPlan, console: Console) {
         self.plan = plan
         self.options = options
-        self.faults = LaunchFaults(faults)
+        self.faults = LaunchFaults(faults, launch: plan)
         self.console = console
     }
 
@@ -32,6 +32,7 @@ final class LaunchRun: @unchecked Sendable {
         for member in plan.members { try startPeer(member.id) }
         console.diagnostic("started \(plan.members.count) peers; logs in STATE/ID/peer.log\n")
         let statuses = await watch()
+        for problem in faults.cuts.healAll() { console.diagnostic("inject: a cut could not be healed: \(problem)\n") }
         let stoppedEarly = interrupted.load(ordering: .acquiring)
         let exits = stopAll()
         // A peer an injected kill took (and no restart brought back) is expected down: its
@@ -64,7 +65,7 @@ final class LaunchRun: @unchecked Sendable {
                                          output: handle.fileDescriptor, error: handle.fileDescriptor)
     }
 
-    /// Polls every peer's status each second until every peer has finished or exited, or the
+    /// Polls every peer's status each second (five times a second while a cut is due) until every peer has finished or exited, or the
     /// launch is interrupted. Returns each peer's last status (the peers linger meanwhile).
     private func watch() async -> [String: NodeStatus] {
         let targets = plan.members.compactMap { member in member.status.map { (id: member.id, address: $0) } }
@@ -81,7 +82,7 @@ final class LaunchRun: @unchecked Sendable {
             let done = !faults.restartPending(processes) && plan.members.allSatisfy { last[$0.id]?.state == .finished || exited.contains($0.id) }
             line.show(Self.progress(last, members: plan.members.count, exited: exited))
             if done { break }
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: faults.networkPending ? .milliseconds(200) : .seconds(1))
         }
         line.finish()
         if !interrupted.load(ordering: .acquiring) {
