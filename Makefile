@@ -17,7 +17,7 @@ build: deps
 ## test: every test of every module (Swift Testing)
 # The socket suites run first, on their own: their failure detector (3 s without a frame means a
 # neighbour is down) must not be starved by the CPU-heavy training suites of a debug build.
-SOCKET_SUITES = --filter GossipTests --filter RealTransportRoundTests --filter NodeProcessTests --filter LaunchTests --filter FaultInjectionTests
+SOCKET_SUITES = --filter GossipTests --filter RealTransportRoundTests --filter NodeProcessTests --filter LaunchTests --filter FaultInjectionTests --filter CheckpointCrashTests
 test: deps
 	$(SWIFT) build -j $(JOBS) --build-tests
 	$(SWIFT) test -j $(JOBS) --skip-build $(SOCKET_SUITES)

@@ -11,7 +11,7 @@ enum RunCommand {
     static let command = Command(
         name: "run",
         summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
-        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE] [--freeze-at ROUND:PHASE:SECONDS]",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE[:BYTES]] [--freeze-at ROUND:PHASE:SECONDS]",
         details: """
         Each round the peer trains the topology's localEpochs on the training part of its data,
         starting from the federation's model M(r-1); aggregates its update (parameters and batch
@@ -44,7 +44,9 @@ enum RunCommand {
                                   stopped.
           --kill-at ROUND:PHASE   Fault rehearsal: kill this process (SIGKILL) as it enters PHASE
                                   (train, advertise, share-keys, masked-input, tree-sum, unmask,
-                                  evaluate, checkpoint) of ROUND.
+                                  evaluate, checkpoint) of ROUND. ROUND:checkpoint:BYTES kills it
+                                  once BYTES bytes of that round's optimiser state, checkpoint and
+                                  journal line are written (each file's rename counts one byte).
           --freeze-at ROUND:PHASE:SECONDS
                                   Fault rehearsal: stop this process (SIGSTOP) as it enters PHASE
                                   of ROUND, and continue it (SIGCONT) SECONDS later.
@@ -133,12 +135,19 @@ enum RunCommand {
         }
     }
 
-    /// `ROUND:PHASE` (`--kill-at`) or `ROUND:PHASE:SECONDS` (`--freeze-at`) as a fault.
+    /// `ROUND:PHASE` or `ROUND:checkpoint:BYTES` (`--kill-at`), or `ROUND:PHASE:SECONDS`
+    /// (`--freeze-at`), as a fault.
     static func phaseFault(_ text: String, option: String, arguments: Arguments) throws(UsageError) -> PhaseFault {
         let freeze = option == "--freeze-at"
         let parts = text.split(separator: ":").map(String.init)
-        guard parts.count == (freeze ? 3 : 2), let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(parts[1]) else {
-            throw arguments.usage("\(option) '\(text)' is not ROUND:PHASE\(freeze ? ":SECONDS" : "") with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
+        let writing = !freeze && parts.count == 3 && parts[1] == "checkpoint"
+        guard parts.count == (freeze || writing ? 3 : 2), let round = Int(parts[0]), round >= 1, PeerNode.phases.contains(parts[1]) else {
+            let form = freeze ? "ROUND:PHASE:SECONDS" : "ROUND:PHASE or ROUND:checkpoint:BYTES"
+            throw arguments.usage("\(option) '\(text)' is not \(form) with PHASE one of \(PeerNode.phases.joined(separator: ", "))")
+        }
+        if writing {
+            guard let bytes = Int(parts[2]), bytes >= 0 else { throw arguments.usage("\(option) '\(text)': BYTES must be a whole number, 0 or more") }
+            return PhaseFault(.killWhileWriting(bytes: bytes), round: round, phase: "checkpoint")
         }
         guard freeze else { return PhaseFault(.kill, round: round, phase: parts[1]) }
         guard let seconds = Double(parts[2]), (0.1...3600).contains(seconds) else {

@@ -7,15 +7,22 @@ public enum AtomicFile {
     /// - Throws: the file system's error, naming `path`.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try Data(bytes).write(to: temporary)
-        let handle = try FileHandle(forUpdating: temporary)
-        try handle.synchronize()
-        try handle.close()
-        if rename(temporary.path, path) != 0 {
-            let code = errno
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw failure(path, errno) }
+        let written = bytes.withUnsafeBytes { CrashRehearsal.writeAll(descriptor, $0) } && fsync(descriptor) == 0
+        let code = errno
+        close(descriptor)
+        if written {
+            CrashRehearsal.beforeRename()
+            if rename(temporary, path) == 0 { return }
         }
+        let failed = written ? errno : code
+        unlink(temporary)
+        throw failure(path, failed)
+    }
+
+    private static func failure(_ path: String, _ code: Int32) -> CocoaError {
+        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
     }
 }

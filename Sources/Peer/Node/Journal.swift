@@ -1,4 +1,5 @@
 import Gossip
+import Learn
 import Synchronization
 internal import Foundation
 
@@ -35,8 +36,7 @@ struct Journal {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage(path: path, problem: "cannot be opened (errno \(errno))", fix: "check the state directory's permissions") }
         defer { close(descriptor) }
-        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(descriptor) == 0 else {
+        guard line.withUnsafeBytes({ CrashRehearsal.writeAll(descriptor, $0) }), fsync(descriptor) == 0 else {
             throw .storage(path: path, problem: "could not be written (errno \(errno))", fix: "check free space")
         }
     }

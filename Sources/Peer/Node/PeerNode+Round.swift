@@ -125,6 +125,7 @@ extension PeerNode {
         entry.seconds = seconds
         entry.time = Date().formatted(.iso8601)
         try state.journal.append(entry)
+        CrashRehearsal.disarm()
         chain.withLock {
             $0.entries.append(entry)
             $0.model = model
@@ -156,6 +157,10 @@ extension PeerNode {
             switch fault.action {
             case .kill:
                 log.event("kill", "round \(round) phase \(name): killing this process as --kill-at asks", ["round": round, "phase": name])
+                fault.strike()
+            case .killWhileWriting(let bytes):
+                log.event("kill", "round \(round) phase \(name): killing this process after \(bytes) bytes of its state writes as --kill-at asks",
+                          ["round": round, "phase": name, "bytes": bytes])
                 fault.strike()
             case .freeze(let seconds):
                 log.event("freeze", "round \(round) phase \(name): freezing this process for \(seconds) s as --freeze-at asks",

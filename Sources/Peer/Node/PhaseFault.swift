@@ -1,11 +1,16 @@
 internal import Glibc
+import Learn
 
 /// A fault a peer does to itself as it enters a step of a round, for fault rehearsal: a crash
-/// (SIGKILL) or a freeze (SIGSTOP, then SIGCONT after some seconds), exactly there.
+/// (SIGKILL) or a freeze (SIGSTOP, then SIGCONT after some seconds), exactly there, or a crash
+/// part way through the checkpoint's writes.
 public struct PhaseFault: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         case kill
         case freeze(seconds: Double)
+        /// SIGKILL once this many bytes of the round's checkpoint and journal writes are
+        /// written, a rename counting as one (`CrashRehearsal`).
+        case killWhileWriting(bytes: Int)
     }
 
     public let action: Action
@@ -26,6 +31,8 @@ public struct PhaseFault: Sendable, Equatable {
             kill(getpid(), SIGKILL)
         case .freeze(let seconds):
             Self.freeze(seconds: seconds)
+        case .killWhileWriting(let bytes):
+            CrashRehearsal.arm(bytes: bytes)
         }
     }
 
