@@ -4,7 +4,7 @@ JOBS ?= 2
 RELEASE_BIN = .build/release/peer
 FIXTURE = ../shared/fixtures/siim/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm
 
-.PHONY: deps build debug test demo bench bench-data bench-node faults faults-simulated venv check-data check-pytorch check-node clean
+.PHONY: deps build debug test demo bench bench-data bench-node faults soak faults-simulated venv check-data check-pytorch check-node clean
 
 ## deps: install libsodium-dev and libopenblas-dev when missing (apt-get; root or sudo)
 deps:
@@ -85,6 +85,11 @@ bench-node: build
 ## leaf frozen in every phase, six peers each (benchmarks/results/faults.md)
 faults: build
 	python3 tools/faults.py $(RELEASE_BIN) .build/faults-matrix benchmarks/results/faults.md
+
+## soak: 50 rounds of an eight-peer federation on namespace hosts (root), a seeded random fault
+## in every round (benchmarks/results/soak.md)
+soak: build
+	python3 tools/soak.py $(RELEASE_BIN) .build/soak benchmarks/results/soak.md
 
 ## faults-simulated: split liveness views and partitions, 20 seeds each, in peer simulate
 ## (benchmarks/results/faults-simulated.md)

@@ -79,6 +79,22 @@ import Testing
         }
     }
 
+    /// The coordinator killed as it enters masked-input of round 2 (round 2 aborts: nothing
+    /// was revealed) and started again at once: the peers leave round 2 at different times, but
+    /// begin round 3 together, the restarted coordinator too, and round 3 completes with all four.
+    @Test func aRoundAfterAnAbortCompletesWithEveryone() throws {
+        let federation = try LocalFederation(rounds: 4)
+        let coordinator = try victim(of: "kill:coordinator@2:masked-input", in: federation)
+        _ = try run(federation, plan: "kill:coordinator@2:masked-input,restart:\(coordinator)@2")
+        for id in federation.ids {
+            let journal = try federation.journal(id)
+            let round2 = try #require(journal.first { $0.round == 2 }), round3 = try #require(journal.first { $0.round == 3 })
+            #expect(round2.modelHash == journal.first { $0.round == 1 }?.modelHash, "\(id): round 2 did not abort")
+            #expect(round3.kind == .completed && round3.contributors.count == 4,
+                    "\(id): round 3 \(round3.kind) with \(round3.contributors) (\(round3.abortReason ?? ""))")
+        }
+    }
+
     /// A peer frozen for 6 s (longer than the failure detector's 3 s) as it enters
     /// masked-input of round 2: the others complete round 2 without it (dropped, lost in
     /// masked-input); it continues, finds the rounds gone on, catches up, and the federation

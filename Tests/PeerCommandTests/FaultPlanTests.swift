@@ -24,8 +24,11 @@ import Testing
     private var ids: [String] { topology.peers.map(\.id) }
 
     @Test func eachKindParsesIntoTheOptionsOfPeerRun() throws {
-        let plan = try FaultPlan(parsing: "kill:peer-2@3:tree-sum,stop:peer-4@2:masked-input:7.5,restart:peer-2@4", topology: topology)
-        #expect(plan.injections.map(\.description) == ["stop:peer-4@2:masked-input:7.5", "kill:peer-2@3:tree-sum", "restart:peer-2@4"])
+        let plan = try FaultPlan(parsing: "kill:peer-2@3:tree-sum,stop:peer-4@2:masked-input:7.5,restart:peer-2@4,kill:peer-3@5:checkpoint:4096",
+                                 topology: topology)
+        #expect(plan.injections.map(\.description) == ["stop:peer-4@2:masked-input:7.5", "kill:peer-2@3:tree-sum", "restart:peer-2@4",
+                                                       "kill:peer-3@5:checkpoint:4096"])
+        #expect(plan.runArguments(for: "peer-3") == ["--kill-at", "5:checkpoint:4096"])
         #expect(plan.runArguments(for: "peer-2") == ["--kill-at", "3:tree-sum"])
         #expect(plan.runArguments(for: "peer-4") == ["--freeze-at", "2:masked-input:7.5"])
         #expect(plan.runArguments(for: "peer-2", excluding: [plan.injections[1]]).isEmpty)
@@ -64,6 +67,8 @@ import Testing
             ("partition:peer-1,peer-2,peer-3|peer-4,peer-5,peer-7@2", "peer-7 is not a peer"),
             ("heal@2:mending", "PHASE must be one of"),
             ("heal@40", "ROUND must be a round of the topology"),
+            ("kill:peer-1@2:tree-sum:10", "is not one of kill:WHO@ROUND:PHASE"),
+            ("kill:peer-1@2:checkpoint:-1", "BYTES must be a whole number"),
         ]
         for (plan, message) in cases {
             do {

@@ -219,7 +219,6 @@ public final class PeerNode: Sendable {
         while !isStopping {
             // Before every round: a neighbour may hold a newer model (this peer was down, or
             // ended a round without it).
-            await awaitNeighboursEnding(round: chain.withLock { $0.committed })
             try await catchUpWithNeighbours()
             let next = chain.withLock { $0.committed } + 1
             guard next <= finalRound else { break }

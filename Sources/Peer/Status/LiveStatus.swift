@@ -5,6 +5,8 @@ import Synchronization
 struct LiveStatus: Sendable {
     var document: NodeStatus
     var phaseStarted: ContinuousClock.Instant?
+    /// When the node was made, in this process.
+    let started = ContinuousClock.now
     /// Handshakes the transport refused.
     var transportRefusals = 0
 }

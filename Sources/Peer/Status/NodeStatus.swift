@@ -96,6 +96,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     /// The rounds in order, at most the last 100.
     public var history: [RoundSummary]
     public var aborts: Int
+    /// Seconds since this process started (it falls when the peer was started again).
+    public var uptimeSeconds: Double? = nil
     public var residentMemoryBytes: Int?
     public var peakResidentMemoryBytes: Int?
     public var warnings: [String]
@@ -120,6 +122,7 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         try container.encode(refusals, forKey: .refusals)
         try container.encode(history, forKey: .history)
         try container.encode(aborts, forKey: .aborts)
+        try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
         try container.encode(residentMemoryBytes, forKey: .residentMemoryBytes)
         try container.encode(peakResidentMemoryBytes, forKey: .peakResidentMemoryBytes)
         try container.encode(warnings, forKey: .warnings)

@@ -16,6 +16,7 @@ extension PeerNode {
         }
         document.refusals = Dictionary(aggregator.refusals.map { (RefusalCategory.of($0), 1) }, uniquingKeysWith: +)
             .merging(live.transportRefusals > 0 ? ["handshake": live.transportRefusals] : [:], uniquingKeysWith: +)
+        document.uptimeSeconds = (ContinuousClock.now - live.started) / .seconds(1)
         document.residentMemoryBytes = ResidentMemory.bytes()
         document.peakResidentMemoryBytes = ResidentMemory.peakBytes()
         let down = document.neighbours.filter { !$0.up }.map(\.id)

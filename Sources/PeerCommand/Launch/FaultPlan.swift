@@ -29,7 +29,8 @@ struct FaultPlan: Equatable {
     }
 
     enum Kind: Hashable {
-        case kill(phase: String)
+        /// At phase entry, or (`checkpoint` only) once that many bytes of its writes are written.
+        case kill(phase: String, afterBytes: Int?)
         case stop(phase: String, seconds: Double)
         case restart
         /// The link between two neighbours, both ways.
@@ -57,7 +58,7 @@ struct FaultPlan: Equatable {
 
         var description: String {
             switch kind {
-            case .kill(let phase): "kill:\(target)@\(round):\(phase)"
+            case .kill(let phase, let bytes): "kill:\(target)@\(round):\(phase)" + (bytes.map { ":\($0)" } ?? "")
             case .stop(let phase, let seconds): "stop:\(target)@\(round):\(phase):\(Self.number(seconds))"
             case .restart: "restart:\(target)@\(round)"
             case .cut(let link, let phase): "cut:\(link)@\(round):\(phase)"
@@ -90,7 +91,7 @@ struct FaultPlan: Equatable {
         /// `--kill-at` or `--freeze-at` for `peer run`; nil for a restart, which the launch does.
         var runArguments: [String]? {
             switch kind {
-            case .kill(let phase): ["--kill-at", "\(round):\(phase)"]
+            case .kill(let phase, let bytes): ["--kill-at", "\(round):\(phase)" + (bytes.map { ":\($0)" } ?? "")]
             case .stop(let phase, let seconds): ["--freeze-at", "\(round):\(phase):\(Self.number(seconds))"]
             case .restart, .cut, .partition, .heal: nil
             }
@@ -151,7 +152,7 @@ struct FaultPlan: Equatable {
         return parts
     }
 
-    static let syntax = "kill:WHO@ROUND:PHASE, stop:WHO@ROUND:PHASE:SECONDS, restart:WHO@ROUND, cut:ID-ID@ROUND:PHASE, partition:ID,ID|ID,ID@ROUND[:PHASE] or heal@ROUND[:PHASE]"
+    static let syntax = "kill:WHO@ROUND:PHASE, kill:WHO@ROUND:checkpoint:BYTES, stop:WHO@ROUND:PHASE:SECONDS, restart:WHO@ROUND, cut:ID-ID@ROUND:PHASE, partition:ID,ID|ID,ID@ROUND[:PHASE] or heal@ROUND[:PHASE]"
 
     private static func parse(_ part: String, topology: Topology) throws(UsageError) -> Injection {
         if let network = try parseNetwork(part, topology: topology) { return network }
@@ -172,7 +173,10 @@ struct FaultPlan: Equatable {
         let kind: Kind
         switch (action, when.count) {
         case ("kill", 2):
-            kind = .kill(phase: when[1])
+            kind = .kill(phase: when[1], afterBytes: nil)
+        case ("kill", 3) where when[1] == "checkpoint":
+            guard let bytes = Int(when[2]), bytes >= 0 else { throw usage("'\(part)': BYTES must be a whole number, 0 or more") }
+            kind = .kill(phase: when[1], afterBytes: bytes)
         case ("stop", 3):
             guard let seconds = Double(when[2]), (0.1...3600).contains(seconds) else {
                 throw usage("'\(part)': SECONDS must be a number in 0.1...3600")
@@ -184,7 +188,7 @@ struct FaultPlan: Equatable {
             throw usage("'\(part)' is not one of \(syntax)")
         }
         switch kind {
-        case .kill(let phase), .stop(let phase, _):
+        case .kill(let phase, _), .stop(let phase, _):
             try checkPhase(phase, of: part)
         case .restart:
             guard case .peer = target else { throw usage("'\(part)': restart takes a peer id (the one a kill took)") }

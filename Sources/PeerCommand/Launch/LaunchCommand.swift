@@ -38,6 +38,9 @@ enum LaunchCommand {
                                   --phase-timeout', default 30).
           --inject PLAN           Faults to inject, comma-separated (fault rehearsal):
                                     kill:WHO@ROUND:PHASE          SIGKILL as WHO enters PHASE
+                                    kill:WHO@ROUND:checkpoint:BYTES
+                                                                  SIGKILL after BYTES bytes of
+                                                                  the round's state writes
                                     stop:WHO@ROUND:PHASE:SECONDS  SIGSTOP there, SIGCONT after SECONDS
                                     restart:ID@ROUND              start a killed peer again once
                                                                   the others reach ROUND

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""The soak: one long federation of real `peer run` processes with a seeded random fault in every
+round, each peer on a network namespace host of its own.
+
+    tools/soak.py PEER WORKDIR OUT.md [--rounds N] [--seed S]
+
+Eight peers on a random 3-regular graph (small-cnn at 32 px, synthetic hospitals of 160 images)
+run N rounds (default 50) under one `peer launch --inject PLAN`. PLAN has one fault per round,
+drawn from the seed: a peer killed as it enters a phase (started again once the others reach the
+next round), killed part way through its checkpoint writes, frozen past the failure detector, or
+a link cut in a phase (healed as the next round begins). While it runs, every peer's status is
+read twice a second for its resident memory and the bytes it sent. Afterwards the journals say,
+for every round, how it ended and whether every peer that completed it holds the same model.
+OUT.md gets the figures and the plan. Needs root (namespaces). Standard library only.
+"""
+import datetime
+import json
+import os
+import platform
+import random
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import launchfed  # noqa: E402
+
+PEERS = 8
+PHASES = ["train", "advertise", "share-keys", "masked-input", "tree-sum", "unmask", "evaluate", "checkpoint"]
+PROTOCOL = ["advertise", "share-keys", "masked-input", "tree-sum", "unmask"]
+MEMORY_ROUNDS = (1, 25, 50)
+
+
+def plan(seed, rounds, links, write_bytes):
+    """One fault per round: (round, text of its injections, what it is)."""
+    rng = random.Random(seed)
+    ids = [f"peer-{index}" for index in range(1, PEERS + 1)]
+    faults, down = [], set()
+    for round in range(1, rounds + 1):
+        last = round == rounds
+        kind = rng.choices(["kill", "kill-writing", "freeze", "cut"], weights=[0 if last else 3, 0 if last else 1, 3, 3])[0]
+        alive = [id for id in ids if id not in down]
+        down = set()
+        if kind == "cut":
+            usable = [link for link in links if link[0] in alive and link[1] in alive]
+            a, b = rng.choice(usable)
+            phase = rng.choice(PROTOCOL)
+            text = f"cut:{a}-{b}@{round}:{phase}" + ("" if last else f",heal@{round + 1}")
+            faults.append((round, text, f"link {a}-{b} cut in {phase}"))
+            continue
+        victim = rng.choice(alive)
+        if kind == "freeze":
+            phase, seconds = rng.choice(PHASES), rng.choice([4, 6, 8])
+            faults.append((round, f"stop:{victim}@{round}:{phase}:{seconds}", f"{victim} frozen {seconds} s in {phase}"))
+            continue
+        down = {victim}
+        if kind == "kill":
+            phase = rng.choice(PHASES)
+            faults.append((round, f"kill:{victim}@{round}:{phase},restart:{victim}@{round + 1}", f"{victim} killed in {phase}"))
+        else:
+            offset = rng.randrange(0, write_bytes)
+            faults.append((round, f"kill:{victim}@{round}:checkpoint:{offset},restart:{victim}@{round + 1}",
+                           f"{victim} killed {offset} bytes into its checkpoint writes"))
+    return faults
+
+
+class Watcher(threading.Thread):
+    """Reads every peer's status twice a second while the launch runs: for each peer and round,
+    the first reading at or past it (resident memory, bytes sent); and when each peer's process
+    was started again (its uptime fell)."""
+
+    def __init__(self, statuses):
+        super().__init__(daemon=True)
+        self.statuses, self.stop = statuses, threading.Event()
+        self.first = {id: {} for id in statuses}  # id -> round -> (rss, sent bytes)
+        self.sent = {id: 0 for id in statuses}  # bytes sent by every process of the peer so far
+        self.last_sent = {id: 0 for id in statuses}
+        self.uptime = {id: 0.0 for id in statuses}
+        self.restarts = {id: [] for id in statuses}
+
+    def run(self):
+        while not self.stop.is_set():
+            for id, address in self.statuses.items():
+                try:
+                    with urllib.request.urlopen(f"http://{address}/status", timeout=2) as response:
+                        status = json.load(response)
+                except (OSError, ValueError):
+                    continue
+                sent = sum(neighbour.get("sentBytes", 0) for neighbour in status.get("neighbours", []))
+                uptime = status.get("uptimeSeconds") or 0.0
+                if uptime < self.uptime[id]:
+                    # Started again: its counters begin at zero.
+                    self.restarts[id].append(status.get("lastCommittedRound", 0))
+                    self.last_sent[id] = 0
+                self.uptime[id] = uptime
+                self.sent[id] += sent - self.last_sent[id]
+                self.last_sent[id] = sent
+                committed = status.get("lastCommittedRound", 0)
+                for round in range(1, committed + 1):
+                    self.first[id].setdefault(round, (status.get("residentMemoryBytes"), self.sent[id]))
+            self.stop.wait(0.5)
+
+
+def main(peer, workdir, out, rounds, seed):
+    os.makedirs(workdir, exist_ok=True)
+    data = os.path.join(workdir, "data")
+    launchfed.hospitals(peer, data, PEERS, 160)
+    model = os.path.join(workdir, "model.safetensors")
+    if launchfed.run([peer, "model", "init", "--model", "small-cnn", "--seed", "1", "--out", model, "--force"]).returncode != 0:
+        sys.exit("peer model init failed")
+    # The optimiser state (Adam: two tensors per parameter) is written first, then the model:
+    # offsets under twice the model's size land inside one of the two.
+    write_bytes = 2 * os.path.getsize(model)
+    with launchfed.Namespaces(PEERS) as hosts:
+        path, keys, description = launchfed.topology(peer, os.path.join(workdir, "federation"), "random-regular", PEERS, rounds, 21500,
+                                                     hosts=hosts.hosts, degree=3)
+        links = [tuple(link) for link in description["links"]]
+        faults = plan(seed, rounds, links, write_bytes)
+        state = os.path.join(workdir, "federation", "state")
+        watcher = Watcher({entry["id"]: entry["status"] for entry in description["peers"]})
+        watcher.start()
+        start = time.monotonic()
+        status, table, result = launchfed.launch(peer, path, keys, data, state, ",".join(text for _, text, _ in faults),
+                                                 hosts=hosts.hosts, timeout=5400)
+        elapsed = time.monotonic() - start
+        watcher.stop.set()
+        watcher.join()
+    ids = [entry["id"] for entry in description["peers"]]
+    journals = {id: launchfed.journal(state, id) for id in ids}
+    observed = {entry["injection"]: entry.get("observed") for entry in table.get("injections", [])}
+    rows, agreeing = [], 0
+    for number, text, what in faults:
+        entries = [entry for id in ids for entry in journals[id] if entry["round"] == number]
+        completed = [entry for entry in entries if entry["kind"] == "completed"]
+        holding = [entry for entry in entries if entry["kind"] in ("completed", "caught-up")]
+        models = {entry["modelHash"] for entry in holding}
+        agree = len(models) <= 1
+        agreeing += agree
+        contributors = sorted({len(entry["contributors"]) for entry in completed})
+        happened = all(observed.get(part) for part in text.split(",") if not part.startswith(("restart:", "heal@")))
+        totals = [entry.get("seconds", {}).get("total") for entry in completed if entry.get("seconds", {}).get("total")]
+        sent = [watcher.first[id].get(number, (None, None))[1] for id in ids]
+        before = [watcher.first[id].get(number - 1, (None, 0 if number == 1 else None))[1] for id in ids]
+        deltas = [a - b for a, b in zip(sent, before) if a is not None and b is not None]
+        rows.append({
+            "round": number, "fault": what, "happened": happened,
+            "outcome": f"completed by {len(completed)}, {'/'.join(map(str, contributors))} contributors" if completed else "aborted",
+            "agree": agree, "models": len(models), "seconds": max(totals) if totals else None,
+            "bytes": sum(deltas) if len(deltas) == len(ids) else None,
+        })
+    completed_rounds = sum(1 for row in rows if row["outcome"] != "aborted")
+    version = launchfed.run([peer, "--version"]).stdout.strip()
+    memory = []
+    for id in ids:
+        readings = [watcher.first[id].get(round, (None, None))[0] for round in MEMORY_ROUNDS]
+        memory.append((id, readings, watcher.restarts[id]))
+    measured = [row["bytes"] for row in rows if row["bytes"] is not None]
+    lines = [
+        "# The soak: a fault in every round",
+        "",
+        f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, with {version}, by `make soak`",
+        f"(`tools/soak.py {peer} {workdir} {out} --rounds {rounds} --seed {seed}`): {PEERS} `peer run` processes, each in a network",
+        f"namespace of its own, on a random 3-regular graph (threshold {description['aggregation']['threshold']}, small-cnn at 32 px, synthetic",
+        f"hospitals of 160 images, half positive, phases timing out after 5 s), {rounds} rounds under one `peer launch --inject PLAN` with",
+        "one fault per round drawn from the seed: a peer killed as it enters a phase and started again once the others reach the",
+        "next round; killed part way through its checkpoint writes (an offset into its optimiser state and checkpoint) and",
+        "started again; frozen (SIGSTOP) past the 3 s failure detector; or a link cut (blackhole routes both ways) in a protocol",
+        "phase and healed as the next round begins.",
+        "",
+        f"- Time: {elapsed / 60:.1f} min. Launch exit status {status}; every peer ends on one model: {'yes' if table.get('agree') else '**no**'}.",
+        f"- Rounds completed: {completed_rounds} of {rounds}; aborted everywhere: {rounds - completed_rounds}.",
+        f"- Rounds in which every peer that holds the round's model holds the same one: **{agreeing} of {rounds}**.",
+        f"- Faults that happened as planned: {sum(row['happened'] for row in rows)} of {rounds} (a kill or freeze planned for a phase the",
+        "  peer did not enter, because it caught that round up instead of running it, does not happen).",
+        "- Bytes sent per round by all peers together (status counters read twice a second): "
+        + (f"median {sorted(measured)[len(measured) // 2] / 1e6:.2f} MB, {min(measured) / 1e6:.2f} to {max(measured) / 1e6:.2f} MB over "
+           f"{len(measured)} rounds measured." if measured else "not measured."),
+        "",
+        "Resident memory of each peer at the first status reading after it committed rounds 1, 25 and 50 (a restarted",
+        "process starts afresh; its restarts are listed):",
+        "",
+        "| peer | round 1 | round 25 | round 50 | restarted after round |",
+        "|---|---|---|---|---|",
+    ]
+    for id, readings, restarts in memory:
+        cells = [f"{value / 2 ** 20:.1f} MiB" if value else "-" for value in readings]
+        lines.append(f"| {id} | {' | '.join(cells)} | {', '.join(map(str, restarts)) or 'never'} |")
+    lines += ["", "| round | fault | happened | outcome | models among the peers holding it | seconds | MB sent |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        seconds_cell = f"{row['seconds']:.1f}" if row["seconds"] is not None else "-"
+        bytes_cell = f"{row['bytes'] / 1e6:.2f}" if row["bytes"] is not None else "-"
+        lines.append(f"| {row['round']} | {row['fault']} | {'yes' if row['happened'] else 'no'} | {row['outcome']} | "
+                     f"{row['models']}{'' if row['agree'] else ' **fork**'} | {seconds_cell} | {bytes_cell} |")
+    lines += ["", "The plan, as given to `peer launch --inject`:", "", "```", ",".join(text for _, text, _ in faults), "```"]
+    with open(out, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    print(f"wrote {out}: {agreeing} of {rounds} rounds agree, {completed_rounds} completed, {elapsed / 60:.1f} min")
+    return 0 if agreeing == rounds and status == 0 and table.get("agree") else 1
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    options = {"--rounds": 50, "--seed": 1}
+    for name in list(options):
+        if name in arguments:
+            index = arguments.index(name)
+            options[name] = int(arguments[index + 1])
+            del arguments[index:index + 2]
+    if len(arguments) != 3:
+        sys.exit(__doc__)
+    sys.exit(main(*arguments, options["--rounds"], options["--seed"]))
