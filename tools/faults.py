@@ -17,6 +17,7 @@ root (namespaces) and are left out, saying so, without it. Standard library only
 import datetime
 import os
 import platform
+import signal
 import sys
 import time
 
@@ -56,6 +57,13 @@ Each was fixed with a regression test (named in brackets):
   advertisement (a peer just restarted, or still recovering the aborted round); the choice's roster then
   superseded its, and its followers left the round. It now does not step in once the choice's Advertise of the round has come
   (`theNextCandidateDoesNotStepInForAChoiceThatHasAdvertised`).
+- The soak found a restarted peer first in a round's coordinator order hearing only the advertisements sent
+  after it came back: its Roster1 named 1 to 4 peers (of 8, quorum 5) and, being earliest in the order,
+  superseded the round the others were running, which aborted. A Roster1 naming fewer peers than the quorum
+  now gives the round up: nobody follows it or counts it as superseding, and the next candidate steps in
+  (`aCoordinatorThatHeardTooFewGivesTheRoundUpToTheNext`); and a candidate that hears another's usable roster
+  before sending its own follows that one instead of splitting the round
+  (`anEarlierCandidateThatHearsARosterFollowsItInsteadOfSplittingTheRound`).
 - Those followers, recovering the round with only recovering neighbours, concluded that nobody had completed
   it while the rest of the federation was completing it, and began the next round on the older model. A
   recovering peer now waits while a recovering neighbour is near a peer still in the round (the Head carries
@@ -254,6 +262,8 @@ def main(peer, workdir, out, limit):
 
 
 if __name__ == "__main__":
+    # SIGTERM unwinds like an error, so that the namespaces made are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     arguments = sys.argv[1:]
     limit = 22
     if "--cases" in arguments:

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import random
 import sys
 import threading
@@ -67,8 +68,9 @@ def plan(seed, rounds, links, write_bytes):
 
 class Watcher(threading.Thread):
     """Reads every peer's status twice a second while the launch runs: for each peer and round,
-    the first reading at or past it (resident memory, bytes sent); and when each peer's process
-    was started again (its uptime fell)."""
+    a reading taken while that round was its newest committed one (resident memory, and bytes
+    sent by all its processes so far: a process started again, its uptime fallen, counts from
+    zero)."""
 
     def __init__(self, statuses):
         super().__init__(daemon=True)
@@ -77,7 +79,6 @@ class Watcher(threading.Thread):
         self.sent = {id: 0 for id in statuses}  # bytes sent by every process of the peer so far
         self.last_sent = {id: 0 for id in statuses}
         self.uptime = {id: 0.0 for id in statuses}
-        self.restarts = {id: [] for id in statuses}
 
     def run(self):
         while not self.stop.is_set():
@@ -90,15 +91,12 @@ class Watcher(threading.Thread):
                 sent = sum(neighbour.get("sentBytes", 0) for neighbour in status.get("neighbours", []))
                 uptime = status.get("uptimeSeconds") or 0.0
                 if uptime < self.uptime[id]:
-                    # Started again: its counters begin at zero.
-                    self.restarts[id].append(status.get("lastCommittedRound", 0))
                     self.last_sent[id] = 0
                 self.uptime[id] = uptime
                 self.sent[id] += sent - self.last_sent[id]
                 self.last_sent[id] = sent
                 committed = status.get("lastCommittedRound", 0)
-                for round in range(1, committed + 1):
-                    self.first[id].setdefault(round, (status.get("residentMemoryBytes"), self.sent[id]))
+                self.first[id].setdefault(committed, (status.get("residentMemoryBytes"), self.sent[id]))
             self.stop.wait(0.5)
 
 
@@ -141,20 +139,24 @@ def main(peer, workdir, out, rounds, seed):
         happened = all(observed.get(part) for part in text.split(",") if not part.startswith(("restart:", "heal@")))
         totals = [entry.get("seconds", {}).get("total") for entry in completed if entry.get("seconds", {}).get("total")]
         sent = [watcher.first[id].get(number, (None, None))[1] for id in ids]
-        before = [watcher.first[id].get(number - 1, (None, 0 if number == 1 else None))[1] for id in ids]
+        before = [watcher.first[id].get(number - 1, (None, None))[1] for id in ids]
         deltas = [a - b for a, b in zip(sent, before) if a is not None and b is not None]
         rows.append({
             "round": number, "fault": what, "happened": happened,
             "outcome": f"completed by {len(completed)}, {'/'.join(map(str, contributors))} contributors" if completed else "aborted",
             "agree": agree, "models": len(models), "seconds": max(totals) if totals else None,
+            # Every peer read at this round and the one before: what they sent in between.
             "bytes": sum(deltas) if len(deltas) == len(ids) else None,
         })
     completed_rounds = sum(1 for row in rows if row["outcome"] != "aborted")
     version = launchfed.run([peer, "--version"]).stdout.strip()
     memory = []
     for id in ids:
-        readings = [watcher.first[id].get(round, (None, None))[0] for round in MEMORY_ROUNDS]
-        memory.append((id, readings, watcher.restarts[id]))
+        # The reading nearest after each round, where the poll missed the round itself.
+        readings = [next((watcher.first[id][later][0] for later in range(number, rounds + 1) if later in watcher.first[id]), None)
+                    for number in MEMORY_ROUNDS]
+        restarts = [int(part.split("@")[1]) for part, seen in observed.items() if part.startswith(f"restart:{id}@") and seen]
+        memory.append((id, readings, sorted(restarts)))
     measured = [row["bytes"] for row in rows if row["bytes"] is not None]
     lines = [
         "# The soak: a fault in every round",
@@ -173,14 +175,15 @@ def main(peer, workdir, out, rounds, seed):
         f"- Rounds in which every peer that holds the round's model holds the same one: **{agreeing} of {rounds}**.",
         f"- Faults that happened as planned: {sum(row['happened'] for row in rows)} of {rounds} (a kill or freeze planned for a phase the",
         "  peer did not enter, because it caught that round up instead of running it, does not happen).",
-        "- Bytes sent per round by all peers together (status counters read twice a second): "
-        + (f"median {sorted(measured)[len(measured) // 2] / 1e6:.2f} MB, {min(measured) / 1e6:.2f} to {max(measured) / 1e6:.2f} MB over "
-           f"{len(measured)} rounds measured." if measured else "not measured."),
+        "- Bytes sent per round by all peers together, where every peer's status was read while that round and the one",
+        "  before were its newest: " + (f"median {sorted(measured)[len(measured) // 2] / 1e6:.2f} MB, {min(measured) / 1e6:.2f} to "
+                                     f"{max(measured) / 1e6:.2f} MB over {len(measured)} rounds measured; in all, "
+                                     f"{sum(watcher.sent.values()) / 1e6:.1f} MB over {rounds} rounds." if measured else "not measured."),
         "",
-        "Resident memory of each peer at the first status reading after it committed rounds 1, 25 and 50 (a restarted",
-        "process starts afresh; its restarts are listed):",
+        "Resident memory of each peer at a status reading while round 1, 25 and 50 was its newest committed one (or",
+        "the next reading; a process started again begins afresh, and the rounds its restarts came in are listed):",
         "",
-        "| peer | round 1 | round 25 | round 50 | restarted after round |",
+        "| peer | round 1 | round 25 | round 50 | restarted in round |",
         "|---|---|---|---|---|",
     ]
     for id, readings, restarts in memory:
@@ -200,6 +203,8 @@ def main(peer, workdir, out, rounds, seed):
 
 
 if __name__ == "__main__":
+    # SIGTERM unwinds like an error, so that the namespaces made are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     arguments = sys.argv[1:]
     options = {"--rounds": 50, "--seed": 1}
     for name in list(options):

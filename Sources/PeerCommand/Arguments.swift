@@ -78,28 +78,33 @@ struct Arguments {
     /// Removes an option and returns its value, or nil when absent.
     /// - Throws: `UsageError` when the value is missing or the option is repeated.
     mutating func option(_ name: String) throws(UsageError) -> String? {
-        var value: String?
+        let values = try options(name)
+        guard values.count <= 1 else { throw usage("'\(name)' was given more than once") }
+        return values.first
+    }
+
+    /// Removes every occurrence of an option that may be repeated and returns their values, in
+    /// order.
+    /// - Throws: `UsageError` when a value is missing.
+    mutating func options(_ name: String) throws(UsageError) -> [String] {
+        var values: [String] = []
         var index = 0
         while index < remaining.count, remaining[index] != "--" {
             let argument = remaining[index]
-            var found: String?
             if argument == name {
                 guard index + 1 < remaining.count, !remaining[index + 1].hasPrefix("--") else {
                     throw usage("missing value for '\(name)'")
                 }
-                found = remaining[index + 1]
+                values.append(remaining[index + 1])
                 remaining.removeSubrange(index...(index + 1))
             } else if argument.hasPrefix(name + "=") {
-                found = String(argument.dropFirst(name.count + 1))
+                values.append(String(argument.dropFirst(name.count + 1)))
                 remaining.remove(at: index)
             } else {
                 index += 1
-                continue
             }
-            if value != nil { throw usage("'\(name)' was given more than once") }
-            value = found
         }
-        return value
+        return values
     }
 
     /// Removes an option that must be present.

@@ -11,7 +11,7 @@ enum RunCommand {
     static let command = Command(
         name: "run",
         summary: "Run this hospital's peer: train and aggregate securely with the neighbours, round after round.",
-        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE[:BYTES]] [--freeze-at ROUND:PHASE:SECONDS]",
+        usage: "peer run --topology FILE --id ID --key FILE --data DIR [--state DIR] [--init FILE.safetensors] [--status HOST:PORT] [--threads N] [--phase-timeout S] [--rounds R] [--log-format text|json] [--log-file FILE] [--linger] [--kill-at ROUND:PHASE[:BYTES]]... [--freeze-at ROUND:PHASE:SECONDS]...",
         details: """
         Each round the peer trains the topology's localEpochs on the training part of its data,
         starting from the federation's model M(r-1); aggregates its update (parameters and batch
@@ -47,9 +47,11 @@ enum RunCommand {
                                   evaluate, checkpoint) of ROUND. ROUND:checkpoint:BYTES kills it
                                   once BYTES bytes of that round's optimiser state, checkpoint and
                                   journal line are written (each file's rename counts one byte).
+                                  May be given for several rounds.
           --freeze-at ROUND:PHASE:SECONDS
                                   Fault rehearsal: stop this process (SIGSTOP) as it enters PHASE
-                                  of ROUND, and continue it (SIGCONT) SECONDS later.
+                                  of ROUND, and continue it (SIGCONT) SECONDS later. May be given
+                                  for several rounds.
           -h, --help              Show help information.
 
         SIGINT or SIGTERM stops the peer at the next safe point (it leaves a round in progress
@@ -76,12 +78,12 @@ enum RunCommand {
         let lastRound = try arguments.integer("--rounds", in: 1...Int(Int32.max))
         let logFile = try arguments.option("--log-file")
         let linger = try arguments.flag("--linger")
-        let killAt = try arguments.option("--kill-at")
-        let freezeAt = try arguments.option("--freeze-at")
+        let killAt = try arguments.options("--kill-at")
+        let freezeAt = try arguments.options("--freeze-at")
         try arguments.finish()
         var faults: [PhaseFault] = []
-        if let killAt { faults.append(try phaseFault(killAt, option: "--kill-at", arguments: arguments)) }
-        if let freezeAt { faults.append(try phaseFault(freezeAt, option: "--freeze-at", arguments: arguments)) }
+        for text in killAt { faults.append(try phaseFault(text, option: "--kill-at", arguments: arguments)) }
+        for text in freezeAt { faults.append(try phaseFault(text, option: "--freeze-at", arguments: arguments)) }
         guard let format = NodeLog.Format(rawValue: formatName) else { throw arguments.usage("unknown --log-format '\(formatName)'; expected text or json") }
         var statusAddress: PeerAddress?
         if let statusText {

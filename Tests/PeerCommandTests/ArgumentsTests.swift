@@ -12,6 +12,13 @@ import Testing
         #expect(throws: Never.self) { try arguments.finish() }
     }
 
+    @Test func aRepeatableOptionGivesEveryValueInOrder() throws {
+        var arguments = Arguments(["--kill-at", "2:train", "--json", "--kill-at=5:unmask", "--", "--kill-at", "x"], command: "peer run")
+        #expect(try arguments.options("--kill-at") == ["2:train", "5:unmask"])
+        #expect(try arguments.options("--freeze-at").isEmpty)
+        #expect(try arguments.flag("--json"))
+    }
+
     @Test func missingRepeatedAndOutOfRangeValuesAreUsageErrors() {
         var missing = Arguments(["--out"], command: "peer keygen")
         #expect(throws: UsageError(message: "missing value for '--out'", command: "peer keygen")) { try missing.option("--out") }

@@ -9,26 +9,31 @@ import Testing
 @Suite struct CoordinatorAgreementTests {
     /// The second candidate and two other peers cannot see the first candidate as the round
     /// starts, so the second runs the round too: its roster reaches its followers before the
-    /// first's, and they bind their share bundles to it. The first candidate's roster then
-    /// arrives; being earlier in the order, it wins. The second's followers leave the round
-    /// revealing nothing, the first completes with the others, and no owner anywhere has both
-    /// kinds of share revealed. (Without the binding, the two coordinators shared the bundles,
-    /// and with a threshold of 3 each side revealed the other kind of share of the other side's
-    /// peers, ending on two models.)
+    /// first's, and they bind their share bundles to it. The first candidate's roster, sent
+    /// before the second's reached it (the two cross), then arrives; being earlier in the order,
+    /// it wins. The second's followers leave the round revealing nothing, the first completes
+    /// with the others, and no owner anywhere has both kinds of share revealed. (Without the
+    /// binding, the two coordinators shared the bundles, and with a threshold of 3 each side
+    /// revealed the other kind of share of the other side's peers, ending on two models.)
     @Test func aSecondCoordinatorsFollowersLeaveAndOneModelComesOut() async throws {
         let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
         let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
         let first = order[0], second = order[1]
         let blind = Set([second] + order.dropLast().suffix(2))
         federation.network.hide(first, from: blind)
+        federation.network.hold(to: first) { from, bytes in from == second && bytes.first == RoundMessage<UInt32>.Kind.roster1.rawValue }
         let traffic = federation.traffic
         let outcomes = await federation.run(round: 1) { peer, phase in
             if phase == "share-keys" && blind.contains(peer) { federation.network.restoreView(of: peer) }
             // The first candidate advertises only once the blind peers have bound their bundles
-            // to the second's roster.
+            // to the second's roster, and hears the second only once its own roster is out.
             if peer == first && phase == "advertise" {
                 for follower in blind {
                     await traffic.awaitEntry { $0.from == follower && $0.bytes.first == RoundMessage<UInt32>.Kind.shareBundle.rawValue }
+                }
+                Task {
+                    await traffic.awaitEntry { $0.from == first && $0.bytes.first == RoundMessage<UInt32>.Kind.roster1.rawValue }
+                    await federation.network.release(to: first)
                 }
             }
         }
@@ -44,6 +49,59 @@ import Testing
             #expect(outcomes[peer]?.abortReason == .superseded(by: first), "\(peer): \(String(describing: outcomes[peer]?.abortReason))")
             #expect(federation.peers[peer]!.revealedKinds(round: 1).isEmpty)
         }
+    }
+
+    /// The same split view, but the second's roster reaches the first candidate before the first
+    /// has sent its own: the round is coordinated already, so the first sends no roster (it
+    /// advertised too late to be in the second's, and sits the round out), and the round
+    /// completes with the seven others instead of splitting.
+    @Test func anEarlierCandidateThatHearsARosterFollowsItInsteadOfSplittingTheRound() async throws {
+        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let first = order[0], second = order[1]
+        let blind = Set([second] + order.dropLast().suffix(2))
+        federation.network.hide(first, from: blind)
+        let traffic = federation.traffic
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if phase == "share-keys" && blind.contains(peer) { federation.network.restoreView(of: peer) }
+            if peer == first && phase == "advertise" {
+                await traffic.awaitEntry { $0.from == second && $0.bytes.first == RoundMessage<UInt32>.Kind.roster1.rawValue }
+            }
+        }
+        #expect(!federation.messages.contains { entry in
+            if case .roster1(let roster) = entry.message { return roster.coordinator == first } else { return false }
+        })
+        let others = outcomes.values.filter { $0.peer != first }
+        #expect(others.allSatisfy { $0.abortReason == nil && $0.coordinator == second && $0.contributors.count == 7 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
+        #expect(outcomes[first]?.abortReason == .excluded)
+        #expect(Set(others.map(\.aggregateHash)).count == 1)
+        #expect(Simulation.ownersWithBothSharesRevealed(federation.peers.values, round: 1).isEmpty)
+    }
+
+    /// A coordinator that started again after the others had advertised hears too few of them:
+    /// its roster names fewer peers than a round completes with, so it gives the round up. No
+    /// one follows it, the next candidate coordinates, and the round completes with all six
+    /// (the late one's own advertisement reached the next candidate).
+    @Test func aCoordinatorThatHeardTooFewGivesTheRoundUpToTheNext() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let late = order[0], traffic = federation.traffic
+        // The others' advertisements are gone by the time it listens: it hears none of them.
+        federation.network.hold(to: late) { _, bytes in bytes.first == RoundMessage<UInt32>.Kind.advertise.rawValue }
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if peer == late && phase == "advertise" {
+                for other in order.dropFirst() {
+                    await traffic.awaitEntry { $0.from == other && $0.bytes.first == RoundMessage<UInt32>.Kind.advertise.rawValue }
+                }
+            }
+        }
+        #expect(federation.messages.contains { entry in
+            if case .roster1(let roster) = entry.message { return roster.coordinator == late && roster.entries.count == 1 } else { return false }
+        })
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[1] && $0.contributors.count == 6 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason))" })")
+        #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("gave the round up and this peer comes next") })
     }
 
     /// A peer that sees the roster of a coordinator earlier in the order before it binds anything
@@ -183,8 +241,9 @@ import Testing
             let completed = report.outcomes.values.filter { $0.abortReason == nil }
             let aborted = report.outcomes.values.filter { $0.abortReason != nil }
             #expect(completed.count == 5 && aborted.count == 3, "round \(report.round)")
-            #expect(aborted.allSatisfy { $0.abortReason == .tooFew(what: "contributors", count: 3, threshold: 5) })
-            #expect(report.coordinatorsFollowed.count == 2)
+            // The minority's rosters name too few to complete a round: they give it up.
+            #expect(aborted.allSatisfy { $0.abortReason == .coordinatorSilent(phase: "advertise") },
+                    "\(aborted.map { String(describing: $0.abortReason) })")
         }
     }
 

@@ -47,20 +47,24 @@ import Testing
         #expect(federation.peers[coordinator]!.refusals.contains { $0.contains(odd) && $0.contains(refusal) && $0.contains("not in the roster") })
     }
 
-    /// A coordinator on another model than its followers: they leave the round, naming both
-    /// hashes, with nothing sent after the advertisement.
+    /// A coordinator on another model than all the others: its roster names only itself, so it
+    /// gives the round up, and nobody binds anything to it; the next candidate coordinates the
+    /// four on the same model, and the first, following it, leaves naming both hashes.
     @Test func aCoordinatorOnAnotherModelIsNotFollowed() async throws {
         let federation = try ManualFederation(.complete, peers: 5, threshold: 3)
-        let coordinator = federation.coordinator(round: 1)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let coordinator = order[0]
         var models = Dictionary(uniqueKeysWithValues: federation.topology.peers.map { ($0.id, link(1)) })
         models[coordinator] = link(2)
         let outcomes = await federation.run(round: 1, models: models)
+        #expect(outcomes[coordinator]?.abortReason == .differentModel(own: [UInt8](repeating: 2, count: 32), coordinator: order[1],
+                                                                        theirs: [UInt8](repeating: 1, count: 32)))
         for outcome in outcomes.values where outcome.peer != coordinator {
-            #expect(outcome.abortReason == .differentModel(own: [UInt8](repeating: 1, count: 32), coordinator: coordinator,
-                                                           theirs: [UInt8](repeating: 2, count: 32)))
+            #expect(outcome.abortReason == nil && outcome.coordinator == order[1] && outcome.contributors.count == 4,
+                    "\(outcome.peer): \(String(describing: outcome.abortReason))")
         }
         #expect(!federation.messages.contains { entry in
-            if case .shareBundle(let bundle) = entry.message { return bundle.owner != coordinator }
+            if case .shareBundle(let bundle) = entry.message { return bundle.coordinator == coordinator }
             return false
         })
     }

@@ -97,8 +97,10 @@ import Testing
         #expect(survivors.count == 5)
         #expect(survivors.allSatisfy { $0.abortReason == nil && $0.contributors.count == 5 },
                 "\(survivors.map { "\($0.peer): \(String(describing: $0.abortReason)), \($0.contributors.count) contributors" })")
+        // A piece ping-ponging between two peers is passed thousands of times; passed on once per
+        // peer, and again by one that re-sends after the crash, it is passed a handful of times.
         let passes = federation.logs.lines.count { $0.contains("passed a separate piece") }
-        #expect(passes <= 4, "a separate piece was passed \(passes) times")
+        #expect(passes <= 2 * survivors.count, "a separate piece was passed \(passes) times")
     }
 
     /// An inner node that dies while the sums go up may take the pieces it already received

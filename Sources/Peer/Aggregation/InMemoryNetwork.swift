@@ -20,6 +20,9 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         var ghosts: [String: Set<String>] = [:]
         /// While partitioned: the part each peer is in. No message crosses between parts.
         var part: [String: Int] = [:]
+        /// Per recipient, which broadcasts to it are held back (by sender and bytes), and those held.
+        var holding: [String: @Sendable (String, [UInt8]) -> Bool] = [:]
+        var held: [(to: String, from: String, bytes: [UInt8])] = []
 
         func connected(_ a: String, _ b: String) -> Bool { part[a] == part[b] }
     }
@@ -117,6 +120,23 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
         state.withLock { $0.observer = observer }
     }
 
+    /// Holds back the broadcasts to `peer` that `matches` picks (by sender and bytes), in order,
+    /// until `release(to:)`: messages in flight longer than the others, as when two rosters cross.
+    public func hold(to peer: String, _ matches: @escaping @Sendable (_ from: String, _ bytes: [UInt8]) -> Bool) {
+        state.withLock { $0.holding[peer] = matches }
+    }
+
+    /// Delivers to `peer` what was held back for it, and holds nothing more.
+    public func release(to peer: String) async {
+        let held = state.withLock { state in
+            state.holding[peer] = nil
+            defer { state.held.removeAll { $0.to == peer } }
+            return state.held.filter { $0.to == peer }
+        }
+        guard let recipient = state.withLock({ $0.peers[peer] }) else { return }
+        for message in held { await recipient.receive(message.bytes, from: message.from) }
+    }
+
     /// Bytes each peer has sent so far.
     public var bytesSent: [String: Int] { state.withLock { $0.bytesSent } }
 
@@ -127,7 +147,11 @@ public final class InMemoryNetwork<Word: RingWord>: Sendable {
             for peer in topology.peers where !state.dead.contains(peer.id) && state.connected(id, peer.id) {
                 state.bytesSent[peer.id, default: 0] += bytes.count * (topology.neighbours[peer.id]?.count ?? 0)
             }
-            return state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) && state.connected(id, $0.id) }
+            let reached = state.peers.values.filter { $0.id != id && !state.dead.contains($0.id) && state.connected(id, $0.id) }
+            let holding = state.holding
+            let holds = { (peer: SecureAggregationPeer<Word>) in holding[peer.id]?(id, bytes) == true }
+            for peer in reached where holds(peer) { state.held.append((peer.id, id, bytes)) }
+            return reached.filter { !holds($0) }
         }
         // Decoded once: every recipient shares the same storage.
         guard let message = try? RoundMessage<Word>.decode(bytes, peerLimit: topology.peers.count, wordLimit: 1 << 28) else {

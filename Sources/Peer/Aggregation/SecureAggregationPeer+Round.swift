@@ -171,15 +171,35 @@ extension SecureAggregationPeer {
     }
 
     /// The roster of `kind` in `message` if it is for `round`, from a coordinator `accept` takes,
-    /// and validly signed by it.
+    /// and validly signed by it; a Roster1 only when it names as many peers as a round completes
+    /// with (one naming fewer gives the round up: no one follows it).
     private func verifyRoster(_ kind: Message.Kind, _ message: Message, round: UInt64, accept: (String) -> Bool) -> Message.Roster? {
         let roster: Message.Roster
         switch (kind, message) {
         case (.roster1, .roster1(let r)), (.roster2, .roster2(let r)): roster = r
         default: return nil
         }
-        guard roster.round == round, accept(roster.coordinator), isSigned(roster, kind: kind) else { return nil }
+        guard roster.round == round, kind == .roster2 || roster.entries.count >= quorum, accept(roster.coordinator),
+              isSigned(roster, kind: kind) else { return nil }
         return roster
+    }
+
+    /// Whether `coordinator`'s validly signed Roster1 of `round` has come naming fewer peers than
+    /// a round completes with: it gives the round up.
+    private func hasGivenUp(_ coordinator: String, round: UInt64) -> Bool {
+        mailbox.messages(.roster1).contains { envelope in
+            guard envelope.round == round, case .roster1(let roster) = envelope.message else { return false }
+            return roster.coordinator == coordinator && roster.round == round && roster.entries.count < quorum && isSigned(roster, kind: .roster1)
+        }
+    }
+
+    /// A coordinator other than this peer whose Roster1 of `round`, validly signed and naming as
+    /// many peers as a round completes with, has come: the round is coordinated already.
+    private func coordinatedElsewhere(round: UInt64) -> String? {
+        for envelope in mailbox.messages(.roster1) where envelope.round == round {
+            if let roster = verifyRoster(.roster1, envelope.message, round: round, accept: { $0 != id }) { return roster.coordinator }
+        }
+        return nil
     }
 
     /// Whether `roster` carries the valid signature of the coordinator it names.
@@ -215,6 +235,8 @@ extension SecureAggregationPeer {
     }
 
     var threshold: Int { topology.aggregation.threshold }
+    /// The fewest contributors a round completes with.
+    var quorum: Int { topology.aggregation.quorum(peerCount: topology.peers.count) }
 
     // MARK: - 1. Advertise
 
@@ -235,7 +257,10 @@ extension SecureAggregationPeer {
         // not watch the choice (the peers that see the choice gone chose it) or sees it gone now
         // (everyone chose it while it was alive; nobody else will step in). A choice not watched
         // whose Advertise of this round has come is alive and in the round, only waiting for
-        // the others' advertisements: no one steps in for it.
+        // the others' advertisements: no one steps in for it, unless it gives the round up (its
+        // roster names fewer peers than a round completes with: it began the round after the
+        // others had advertised, having just started again). That is watched for until the
+        // round is coordinated or given up on.
         let choice = context.coordinator
         var accept: (String) -> Bool = { $0 == choice || RoundStructure.isEarlier($0, than: choice, round: round) }
         var message: Message
@@ -246,12 +271,25 @@ extension SecureAggregationPeer {
             log("round \(round): no roster from \(choice) or an earlier coordinator in half a phase; a later one's is taken too")
             accept = { _ in true }
             let watched = network.watches(choice)
-            if choice != id, watched ? !network.isLive(choice) : !hasAdvertised(choice, round: round), nextCandidate(after: choice, round: round) == id {
-                log("round \(round): \(choice) is \(watched ? "gone" : "silent") and this peer comes next in the order; coordinating")
-                await announceRoster1(round: round, base: base, silent: choice)
+            var steppedIn = false
+            let stepsIn = { [self] in
+                !steppedIn && choice != id && nextCandidate(after: choice, round: round) == id
+                    && (hasGivenUp(choice, round: round) || (watched ? !network.isLive(choice) : !hasAdvertised(choice, round: round)))
             }
-            message = try await announcement(.roster1, context, phase: "advertise", until: .now + configuration.phaseTimeout * 3 / 2,
-                                             leavesWhenSuperseded: false) { verifyRoster(.roster1, $0, round: round, accept: accept) != nil }
+            var deadline = ContinuousClock.now + configuration.phaseTimeout * 3 / 2
+            while true {
+                do {
+                    message = try await announcement(.roster1, context, phase: "advertise", until: deadline, giveUp: stepsIn,
+                                                     leavesWhenSuperseded: false) { verifyRoster(.roster1, $0, round: round, accept: accept) != nil }
+                    break
+                } catch let abort as Abort where abort.reason == .coordinatorSilent(phase: "advertise") && stepsIn() {
+                    steppedIn = true
+                    let why = hasGivenUp(choice, round: round) ? "gave the round up" : watched ? "is gone" : "is silent"
+                    log("round \(round): \(choice) \(why) and this peer comes next in the order; coordinating")
+                    await announceRoster1(round: round, base: base, silent: choice)
+                    deadline = ContinuousClock.now + configuration.phaseTimeout * 3 / 2
+                }
+            }
         }
         // Nothing is bound to a roster yet: when an earlier coordinator's has come too, that one wins.
         if case .roster1(let first) = message, let earlier = superseding(first.coordinator, round: round),
@@ -271,9 +309,6 @@ extension SecureAggregationPeer {
             throw Abort(reason: .differentModel(own: base, coordinator: roster.coordinator, theirs: theirs))
         }
         guard roster.entries.contains(own) else { throw Abort(reason: .excluded) }
-        guard roster.entries.count >= threshold else {
-            throw Abort(reason: .tooFew(what: "peers advertised", count: roster.entries.count, threshold: threshold))
-        }
         // Decoding refused repeated names already.
         guard roster.entries.allSatisfy({ topology.peer($0.peer) != nil }) else {
             refuse("roster1 of round \(round) names a peer outside the topology")
@@ -287,7 +322,8 @@ extension SecureAggregationPeer {
 
     /// The coordinator's Roster1: the valid advertisements of peers starting from `base`,
     /// heard until every live peer but `silent` has advertised or the phase times out, signed
-    /// and broadcast.
+    /// and broadcast; none when another coordinator's usable roster has come meanwhile (the
+    /// round is coordinated already: this peer follows it rather than split the round).
     private func announceRoster1(round: UInt64, base: [UInt8], silent: String? = nil) async {
         var heard: [String: Message.Advertise] = [:], elsewhere = Set<String>()
         await collect(.advertise, round: round, until: deadline(), { envelope in
@@ -304,8 +340,18 @@ extension SecureAggregationPeer {
                 return
             }
             heard[advertise.peer] = advertise
-        }, done: { topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || $0.id == silent || !network.isLive($0.id) } })
+        }, done: {
+            coordinatedElsewhere(round: round) != nil
+                || topology.peers.allSatisfy { heard[$0.id] != nil || elsewhere.contains($0.id) || $0.id == silent || !network.isLive($0.id) }
+        })
+        if let other = coordinatedElsewhere(round: round) {
+            log("round \(round): \(other) coordinates the round already; not announcing a roster")
+            return
+        }
         let entries = heard.values.sorted { KeyAgreement.precedes($0.peer, $1.peer) }
+        if entries.count < quorum {
+            log("round \(round): \(entries.count) advertisements, fewer than the \(quorum) a round completes with; this roster gives the round up")
+        }
         await broadcast(.roster1(signRoster(.roster1, round: round, entries: entries, hashes: [])))
     }
 

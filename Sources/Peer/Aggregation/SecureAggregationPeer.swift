@@ -463,9 +463,12 @@ public final class SecureAggregationPeer<Word: RingWord>: Sendable {
     }
 
     /// Keeps `roster` as the round's earliest Roster1 if its coordinator comes before every
-    /// other seen so far and it is validly signed, and wakes the waiting phases so that a peer
+    /// other seen so far, it names as many peers as a round completes with, and it is validly
+    /// signed, and wakes the waiting phases so that a peer
     /// following a later coordinator leaves the round at once.
     private func noteRoster(_ roster: RoundMessage<Word>.Roster) {
+        // A roster naming fewer peers than a round completes with gives the round up.
+        guard roster.entries.count >= quorum else { return }
         let earliest = state.withLock { $0.earliestRoster[roster.round] }
         if let earliest, !RoundStructure.isEarlier(roster.coordinator, than: earliest, round: roster.round) { return }
         guard isSigned(roster, kind: .roster1) else { return }
