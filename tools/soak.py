@@ -2,7 +2,7 @@
 """The soak: one long federation of real `peer run` processes with a seeded random fault in every
 round, each peer on a network namespace host of its own.
 
-    tools/soak.py PEER WORKDIR OUT.md [--rounds N] [--seed S]
+    tools/soak.py PEER WORKDIR OUT.md [--rounds N] [--seed S] [--long N]
 
 Eight peers on a random 3-regular graph (small-cnn at 32 px, synthetic hospitals of 160 images)
 run N rounds (default 50) under one `peer launch --inject PLAN`. PLAN has one fault per round,
@@ -11,7 +11,9 @@ next round), killed part way through its checkpoint writes, frozen past the fail
 a link cut in a phase (healed as the next round begins). While it runs, every peer's status is
 read twice a second for its resident memory and the bytes it sent. Afterwards the journals say,
 for every round, how it ended and whether every peer that completed it holds the same model.
-OUT.md gets the figures and the plan. Needs root (namespaces). Standard library only.
+OUT.md gets the figures and the plan. Then, with --long N (default 1500), four peers on loopback
+run N rounds without faults, and every peer's resident memory is read each 100 rounds: a long
+run's trend, which 50 rounds are too few to show. Needs root (namespaces). Standard library only.
 """
 import datetime
 import json
@@ -100,7 +102,27 @@ class Watcher(threading.Thread):
             self.stop.wait(0.5)
 
 
-def main(peer, workdir, out, rounds, seed):
+def long_run(peer, workdir, rounds):
+    """Resident memory (MiB, the mean over four peers) at every 100th round of a fault-free run."""
+    path, keys, description = launchfed.topology(peer, os.path.join(workdir, "long"), "ring", 4, rounds, 21700)
+    data = os.path.join(workdir, "data")
+    watcher = Watcher({entry["id"]: entry["status"] for entry in description["peers"]})
+    watcher.start()
+    start = time.monotonic()
+    status, table, _ = launchfed.launch(peer, path, keys, data, os.path.join(workdir, "long", "state"), None, timeout=3600)
+    elapsed = time.monotonic() - start
+    watcher.stop.set()
+    watcher.join()
+    readings = []
+    for number in range(100, rounds + 1, 100):
+        values = [next((watcher.first[id][later][0] for later in range(number, rounds + 1) if later in watcher.first[id]), None)
+                  for id in watcher.first]
+        if all(values):
+            readings.append((number, sum(values) / len(values) / 2 ** 20))
+    return readings, elapsed, status == 0 and table.get("agree")
+
+
+def main(peer, workdir, out, rounds, seed, long_rounds):
     os.makedirs(workdir, exist_ok=True)
     data = os.path.join(workdir, "data")
     launchfed.hospitals(peer, data, PEERS, 160)
@@ -196,6 +218,23 @@ def main(peer, workdir, out, rounds, seed):
         lines.append(f"| {row['round']} | {row['fault']} | {'yes' if row['happened'] else 'no'} | {row['outcome']} | "
                      f"{row['models']}{'' if row['agree'] else ' **fork**'} | {seconds_cell} | {bytes_cell} |")
     lines += ["", "The plan, as given to `peer launch --inject`:", "", "```", ",".join(text for _, text, _ in faults), "```"]
+    if long_rounds:
+        readings, long_seconds, long_ok = long_run(peer, workdir, long_rounds)
+        lines += [
+            "",
+            f"## Memory over {long_rounds} rounds",
+            "",
+            f"Four peers on a loopback ring, the same model and data, {long_rounds} rounds without faults ({long_seconds / 60:.1f} min; every",
+            f"peer on one model at the end: {'yes' if long_ok else '**no**'}). Mean resident memory of the four, every 100 rounds:",
+            "",
+            "| round | " + " | ".join(str(number) for number, _ in readings) + " |",
+            "|---|" + "---|" * len(readings),
+            "| MiB | " + " | ".join(f"{value:.1f}" for _, value in readings) + " |",
+        ]
+        if len(readings) >= 2:
+            (first_round, first), (last_round, last) = readings[0], readings[-1]
+            lines.append("")
+            lines.append(f"From round {first_round} to {last_round}: {(last - first) * 2 ** 20 / (last_round - first_round) / 1024:.1f} KiB a round.")
     with open(out, "w") as file:
         file.write("\n".join(lines) + "\n")
     print(f"wrote {out}: {agreeing} of {rounds} rounds agree, {completed_rounds} completed, {elapsed / 60:.1f} min")
@@ -206,7 +245,7 @@ if __name__ == "__main__":
     # SIGTERM unwinds like an error, so that the namespaces made are removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     arguments = sys.argv[1:]
-    options = {"--rounds": 50, "--seed": 1}
+    options = {"--rounds": 50, "--seed": 1, "--long": 1500}
     for name in list(options):
         if name in arguments:
             index = arguments.index(name)
@@ -214,4 +253,4 @@ if __name__ == "__main__":
             del arguments[index:index + 2]
     if len(arguments) != 3:
         sys.exit(__doc__)
-    sys.exit(main(*arguments, options["--rounds"], options["--seed"]))
+    sys.exit(main(*arguments, options["--rounds"], options["--seed"], options["--long"]))

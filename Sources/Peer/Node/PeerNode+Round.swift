@@ -126,11 +126,7 @@ extension PeerNode {
         entry.time = Date().formatted(.iso8601)
         try state.journal.append(entry)
         CrashRehearsal.disarm()
-        chain.withLock {
-            $0.entries.append(entry)
-            $0.model = model
-            $0.modelHash = hash
-        }
+        chain.withLock { $0.append(entry, model: model, hash: hash) }
         record(entry)
         setState(.idle)
     }

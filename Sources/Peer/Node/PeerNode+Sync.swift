@@ -32,11 +32,10 @@ extension PeerNode {
     /// This peer's head: where it is, and the newest signed Outcome naming its committed model.
     func head(id: UInt64) -> SyncMessage {
         chain.withLock { chain in
-            let last = chain.entries.last
-            let signed = chain.entries.last { $0.signedOutcome != nil }
-            let outcome = signed?.modelHash == last?.modelHash ? signed?.signedOutcome.flatMap { [UInt8](hex: $0) } ?? [] : []
-            let start = chain.entries.first.flatMap { [UInt8](hex: $0.modelHash) } ?? ModelLink.none.base
-            return .head(id: id, .init(committed: UInt64(last?.round ?? 0), running: UInt64(chain.running), activity: chain.activity,
+            let last = chain.last, signed = chain.lastSigned
+            let outcome = signed?.modelHash == last.modelHash ? signed?.signedOutcome.flatMap { [UInt8](hex: $0) } ?? [] : []
+            let start = [UInt8](hex: chain.start.modelHash) ?? ModelLink.none.base
+            return .head(id: id, .init(committed: UInt64(last.round), running: UInt64(chain.running), activity: chain.activity,
                                        progress: chain.progress, start: start, outcome: outcome))
         }
     }
@@ -48,7 +47,7 @@ extension PeerNode {
             return head(id: id)
         case let .checkpointRequest(id, round):
             guard case let .head(_, head) = head(id: id), head.committed == round, !head.outcome.isEmpty,
-                  let file = chain.withLock({ $0.entries.last?.checkpoint }), let model = state.read(file) else {
+                  let model = state.read(chain.withLock { $0.last.checkpoint }) else {
                 return .checkpoint(id: id, round: 0, outcome: [], model: [])
             }
             return .checkpoint(id: id, round: round, outcome: head.outcome, model: model)
@@ -144,8 +143,8 @@ extension PeerNode {
     func catchUpWithNeighbours() async throws(NodeError) {
         while !isStopping {
             let (own, base, baseHash, start, signedRound) = chain.withLock { chain in
-                (chain.committed, chain.model, chain.modelHash, chain.entries.first?.modelHash ?? "",
-                 chain.entries.last { $0.signedOutcome != nil }?.signedOutcome.flatMap { [UInt8](hex: $0) }
+                (chain.committed, chain.model, chain.modelHash, chain.start.modelHash,
+                 chain.lastSigned?.signedOutcome.flatMap { [UInt8](hex: $0) }
                     .flatMap { SignedOutcome.verified($0, topology: topology) }?.round ?? 0)
             }
             let ahead = await heads().filter { head in

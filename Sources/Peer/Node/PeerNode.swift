@@ -44,8 +44,12 @@ public final class PeerNode: Sendable {
     }
 
     /// The model chain as this peer holds it: what it serves to neighbours that fell behind.
+    /// Of the journal it keeps what it answers with (the rest stays on disk, so that its memory
+    /// does not grow round by round): the start, the newest entry, the newest signed one.
     struct Chain: Sendable {
-        var entries: [JournalEntry]
+        let start: JournalEntry
+        private(set) var last: JournalEntry
+        private(set) var lastSigned: JournalEntry?
         var model: ModelState
         var modelHash: [UInt8]
         /// The round being run, 0 between rounds, and what this peer is doing with it.
@@ -53,7 +57,24 @@ public final class PeerNode: Sendable {
         var activity = SyncMessage.Activity.idle
         /// While recovering the round: hops to the nearest peer still aggregating or committing it.
         var progress = SyncMessage.Head.unreachable
-        var committed: Int { entries.last?.round ?? 0 }
+        var committed: Int { last.round }
+
+        /// The chain of `entries` (the journal from its start entry on) at `model`.
+        init(entries: [JournalEntry], model: ModelState, modelHash: [UInt8]) {
+            start = entries[0]
+            last = entries[entries.count - 1]
+            lastSigned = entries.last { $0.signedOutcome != nil }
+            self.model = model
+            self.modelHash = modelHash
+        }
+
+        /// Takes `entry`, just journaled, and the model it names.
+        mutating func append(_ entry: JournalEntry, model: ModelState, hash: [UInt8]) {
+            last = entry
+            if entry.signedOutcome != nil { lastSigned = entry }
+            self.model = model
+            modelHash = hash
+        }
     }
 
     let configuration: Configuration
@@ -104,16 +125,16 @@ public final class PeerNode: Sendable {
             throw .state(path: state.path, problem: "belongs to federation \(started.prefix(12)), not \(topology.federationID.short) of \(configuration.topologyPath)",
                          fix: "give this federation's state directory, or a fresh --state")
         }
-        let (model, kept) = try Self.resumePoint(entries, state: state, start: start, initialModel: configuration.initialModel)
-        var initial = Chain(entries: kept, model: model, modelHash: Blake2b.hash(model.safetensors))
+        var (model, kept) = try Self.resumePoint(entries, state: state, start: start, initialModel: configuration.initialModel)
+        let modelHash = Blake2b.hash(model.safetensors)
         if kept.isEmpty {
             let bytes = model.safetensors
             let file = try state.writeCheckpoint(round: 0, model: bytes, optimizer: nil)
-            var entry = JournalEntry(round: 0, kind: .start, modelHash: initial.modelHash.hexString, baseHash: initial.modelHash.hexString,
+            var entry = JournalEntry(round: 0, kind: .start, modelHash: modelHash.hexString, baseHash: modelHash.hexString,
                                      checkpoint: file, time: Date().formatted(.iso8601))
             entry.federation = topology.federationID.hex
             try state.journal.append(entry)
-            initial.entries = [entry]
+            kept = [entry]
         } else if let optimizerState = state.read(StateDirectory.optimizerFile(round: kept.last!.round)) {
             do {
                 try training.session.optimizer.restore(try ModelState(safetensors: optimizerState).tensors)
@@ -148,13 +169,13 @@ public final class PeerNode: Sendable {
             log.event("refused", line)
             syncRefusals.add(peer)
         }
-        let committed = initial.entries.last!
-        chain = Mutex(initial)
+        let committed = kept[kept.count - 1]
+        chain = Mutex(Chain(entries: kept, model: model, modelHash: modelHash))
         status = Mutex(LiveStatus(document: NodeStatus(id: id, federation: topology.federationID.short, version: PeerVersion.current, state: .starting, round: committed.round,
                                   rounds: min(configuration.lastRound ?? topology.training.rounds, topology.training.rounds), lastCommittedRound: committed.round, modelHash: committed.modelHash,
                                   chainHead: .init(round: committed.round, modelHash: committed.modelHash, signedBy: committed.coordinator),
-                                  neighbours: [], refusals: [:], history: initial.entries.filter { $0.round > 0 }.suffix(100).map(NodeStatus.RoundSummary.init),
-                                  aborts: initial.entries.count { $0.kind == .aborted }, warnings: [])))
+                                  neighbours: [], refusals: [:], history: kept.filter { $0.round > 0 }.suffix(100).map(NodeStatus.RoundSummary.init),
+                                  aborts: kept.count { $0.kind == .aborted }, warnings: [])))
         statusServer = (configuration.statusAddress ?? me.status).map { HTTPServer(address: $0) }
     }
 
