@@ -61,9 +61,9 @@ Each was fixed with a regression test (named in brackets):
   after it came back: its Roster1 named 1 to 4 peers (of 8, quorum 5) and, being earliest in the order,
   superseded the round the others were running, which aborted. A Roster1 naming fewer peers than the quorum
   now gives the round up: nobody follows it or counts it as superseding, and the next candidate steps in
-  (`aCoordinatorThatHeardTooFewGivesTheRoundUpToTheNext`); and a candidate that hears another's usable roster
-  before sending its own follows that one instead of splitting the round
-  (`anEarlierCandidateThatHearsARosterFollowsItInsteadOfSplittingTheRound`).
+  (`aCoordinatorThatHeardTooFewGivesTheRoundUpToTheNext`, `theCandidateAfterOneThatGaveUpStepsIn`); and a
+  candidate that hears another's usable roster before sending its own follows that one instead of splitting
+  the round (`anEarlierCandidateThatHearsARosterFollowsItInsteadOfSplittingTheRound`).
 - Those followers, recovering the round with only recovering neighbours, concluded that nobody had completed
   it while the rest of the federation was completing it, and began the next round on the older model. A
   recovering peer now waits while a recovering neighbour is near a peer still in the round (the Head carries

@@ -104,6 +104,29 @@ import Testing
         #expect(federation.logs.lines.contains { $0.hasPrefix("[\(order[1])]") && $0.contains("gave the round up and this peer comes next") })
     }
 
+    /// The first candidate has crashed unseen (no one watches it), and the second, which came
+    /// back too late to hear the others' advertisements and does not see the first, gives the
+    /// round up: the third, next after both, coordinates, and the round completes with the five.
+    @Test func theCandidateAfterOneThatGaveUpStepsIn() async throws {
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        let ids = federation.topology.peers.map(\.id)
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: ids)
+        let late = order[1], traffic = federation.traffic
+        federation.network.crash(order[0])
+        federation.network.keepSeeingAlive(order[0], from: ids.filter { $0 != late })
+        federation.network.hold(to: late) { _, bytes in bytes.first == RoundMessage<UInt32>.Kind.advertise.rawValue }
+        let outcomes = await federation.run(round: 1) { peer, phase in
+            if peer == late && phase == "advertise" {
+                for other in order.dropFirst(2) {
+                    await traffic.awaitEntry { $0.from == other && $0.bytes.first == RoundMessage<UInt32>.Kind.advertise.rawValue }
+                }
+            }
+        }
+        #expect(outcomes.count == 5)
+        #expect(outcomes.values.allSatisfy { $0.abortReason == nil && $0.coordinator == order[2] && $0.contributors.count == 5 },
+                "\(outcomes.values.map { "\($0.peer): \(String(describing: $0.abortReason)) \($0.coordinator)" })")
+    }
+
     /// A peer that sees the roster of a coordinator earlier in the order before it binds anything
     /// follows that one, even though it chose another at the start.
     @Test func aBlindPeerFollowsTheEarlierCoordinatorWhoseRosterCameFirst() async throws {

@@ -364,10 +364,10 @@ extension SecureAggregationPeer {
     }
 
     /// The first peer after `choice` in the coordinator order of `round` that this peer sees
-    /// alive (itself included).
+    /// alive (itself included) and that has not given the round up.
     private func nextCandidate(after choice: String, round: UInt64) -> String? {
         let order = RoundStructure.coordinatorOrder(round: round, peers: topology.peers.map(\.id))
-        return order.drop { $0 != choice }.dropFirst().first { $0 == id || network.isLive($0) }
+        return order.drop { $0 != choice }.dropFirst().first { ($0 == id || network.isLive($0)) && !hasGivenUp($0, round: round) }
     }
 
     /// The holders of `owner`'s shares, in share-index order: its mask neighbours and itself.
