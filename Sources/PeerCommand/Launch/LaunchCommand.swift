@@ -58,7 +58,9 @@ enum LaunchCommand {
                                   each peer's host ('ip route add blackhole OTHER/32' through
                                   --remote, as root; every cut is undone as the launch ends):
                                   both peers must run elsewhere, e.g. namespaces named after
-                                  their addresses with --remote 'ip netns exec {host}'.
+                                  their addresses with --remote 'ip netns exec {host}'. A cut
+                                  lands within about 0.2 s of the first peer seen in its phase
+                                  (statuses are read five times a second while one is due).
           --dry-run               Print the preflight and the commands; start nothing.
           --json                  Print the final table as JSON.
           -h, --help              Show help information.
