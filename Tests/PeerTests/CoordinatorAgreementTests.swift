@@ -7,6 +7,16 @@ import Testing
 /// One coordinator, one model: split liveness views at the start of a round and partitions
 /// (docs/PROTOCOL.md, "One coordinator per round" and "Partitions").
 @Suite struct CoordinatorAgreementTests {
+    /// Eight peers in which the second candidate and two others cannot see the first candidate
+    /// as round 1 starts (they see it again once they bind their bundles).
+    private func splitView() throws -> (ManualFederation, first: String, second: String, blind: Set<String>) {
+        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
+        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
+        let blind = Set([order[1]] + order.dropLast().suffix(2))
+        federation.network.hide(order[0], from: blind)
+        return (federation, order[0], order[1], blind)
+    }
+
     /// The second candidate and two other peers cannot see the first candidate as the round
     /// starts, so the second runs the round too: its roster reaches its followers before the
     /// first's, and they bind their share bundles to it. The first candidate's roster, sent
@@ -16,11 +26,7 @@ import Testing
     /// binding, the two coordinators shared the bundles, and with a threshold of 3 each side
     /// revealed the other kind of share of the other side's peers, ending on two models.)
     @Test func aSecondCoordinatorsFollowersLeaveAndOneModelComesOut() async throws {
-        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
-        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
-        let first = order[0], second = order[1]
-        let blind = Set([second] + order.dropLast().suffix(2))
-        federation.network.hide(first, from: blind)
+        let (federation, first, second, blind) = try splitView()
         federation.network.hold(to: first) { from, bytes in from == second && bytes.first == RoundMessage<UInt32>.Kind.roster1.rawValue }
         let traffic = federation.traffic
         let outcomes = await federation.run(round: 1) { peer, phase in
@@ -56,11 +62,7 @@ import Testing
     /// advertised too late to be in the second's, and sits the round out), and the round
     /// completes with the seven others instead of splitting.
     @Test func anEarlierCandidateThatHearsARosterFollowsItInsteadOfSplittingTheRound() async throws {
-        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
-        let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
-        let first = order[0], second = order[1]
-        let blind = Set([second] + order.dropLast().suffix(2))
-        federation.network.hide(first, from: blind)
+        let (federation, first, second, blind) = try splitView()
         let traffic = federation.traffic
         let outcomes = await federation.run(round: 1) { peer, phase in
             if phase == "share-keys" && blind.contains(peer) { federation.network.restoreView(of: peer) }
