@@ -15,13 +15,17 @@ build: deps
 	$(SWIFT) build -c release -j $(JOBS) --product peer
 
 ## test: every test of every module (Swift Testing)
-# The socket suites run first, on their own: their failure detector (3 s without a frame means a
-# neighbour is down) must not be starved by the CPU-heavy training suites of a debug build.
+# Suites that depend on timing run apart from the CPU-heavy training suites of a debug build,
+# which would starve them: first the socket suites (their failure detector takes 3 s without a
+# frame for a neighbour down), then the in-memory protocol suites of PeerTests (their peers wait
+# phase timeouts for one another), then everything else.
 SOCKET_SUITES = --filter GossipTests --filter RealTransportRoundTests --filter NodeProcessTests --filter LaunchTests --filter FaultInjectionTests --filter CheckpointCrashTests
+PROTOCOL_SUITES = --filter '^PeerTests\.'
 test: deps
 	$(SWIFT) build -j $(JOBS) --build-tests
 	$(SWIFT) test -j $(JOBS) --skip-build $(SOCKET_SUITES)
-	$(SWIFT) test -j $(JOBS) --skip-build $(subst --filter,--skip,$(SOCKET_SUITES))
+	$(SWIFT) test -j $(JOBS) --skip-build $(PROTOCOL_SUITES) $(subst --filter,--skip,$(SOCKET_SUITES))
+	$(SWIFT) test -j $(JOBS) --skip-build $(subst --filter,--skip,$(SOCKET_SUITES) $(PROTOCOL_SUITES))
 
 ## demo: the most complete thing the project can do today
 demo: build

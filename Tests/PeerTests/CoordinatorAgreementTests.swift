@@ -10,7 +10,7 @@ import Testing
     /// Eight peers in which the second candidate and two others cannot see the first candidate
     /// as round 1 starts (they see it again once they bind their bundles).
     private func splitView() throws -> (ManualFederation, first: String, second: String, blind: Set<String>) {
-        let federation = try ManualFederation(.complete, peers: 8, threshold: 3, timeout: .seconds(2))
+        let federation = try ManualFederation(.complete, peers: 8, threshold: 3)
         let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
         let blind = Set([order[1]] + order.dropLast().suffix(2))
         federation.network.hide(order[0], from: blind)
@@ -204,7 +204,9 @@ import Testing
     /// one roster, and the round completes with all six. (It used to coordinate after half a
     /// phase; the first's roster then superseded its, and its followers left the round.)
     @Test func theNextCandidateDoesNotStepInForAChoiceThatHasAdvertised() async throws {
-        let federation = try ManualFederation(.complete, peers: 6, threshold: 3)
+        // The slow peer advertises after half a phase and must be heard before the first's
+        // phase ends: a long phase keeps that margin on a loaded machine.
+        let federation = try ManualFederation(.complete, peers: 6, threshold: 3, timeout: .seconds(20))
         let order = RoundStructure.coordinatorOrder(round: 1, peers: federation.topology.peers.map(\.id))
         federation.network.keepSeeingAlive(order[0], from: [order[1]])
         let slow = order[5], logs = federation.logs
