@@ -95,10 +95,15 @@ final class SocketEventLoop: Sendable {
         }
     }
 
+    /// Polls for ever. The descriptor list is one buffer, refilled each time: the loop turns
+    /// over for every wait, and allocates only when the list outgrows it.
     private func run() {
         var drain = [UInt8](repeating: 0, count: 256)
+        var descriptors: [pollfd] = []
+        descriptors.reserveCapacity(64)
         while true {
-            var descriptors = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            descriptors.removeAll(keepingCapacity: true)
+            descriptors.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
             waiters.withLock { table in
                 for (descriptor, entry) in table {
                     var events: Int16 = 0
@@ -107,13 +112,14 @@ final class SocketEventLoop: Sendable {
                     descriptors.append(pollfd(fd: descriptor, events: events, revents: 0))
                 }
             }
-            let count = poll(&descriptors, nfds_t(descriptors.count), -1)
+            let count = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), -1) }
             if count < 0 {
                 if errno == EINTR { continue }
                 fatalError("poll failed: errno \(errno)")
             }
             if descriptors[0].revents != 0 { while read(wakeRead, &drain, drain.count) > 0 {} }
-            for entry in descriptors.dropFirst() where entry.revents != 0 {
+            for index in 1..<descriptors.count where descriptors[index].revents != 0 {
+                let entry = descriptors[index]
                 let problem = entry.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0
                 // Waiters retry their call, which reports the actual error or end of file. A
                 // descriptor closed and reused while `poll` ran at most wakes its new waiter early.

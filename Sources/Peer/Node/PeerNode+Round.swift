@@ -163,7 +163,10 @@ extension PeerNode {
                           ["round": round, "phase": name, "seconds": seconds])
                 fault.strike()
                 log.event("thaw", "round \(round) phase \(name): continued after the freeze", ["round": round, "phase": name])
-                status.withLock { $0.document.warnings.append("frozen \(seconds) s as it entered \(name) of round \(round) (--freeze-at)") }
+                status.withLock { status in
+                    status.document.warnings.append("frozen \(seconds) s as it entered \(name) of round \(round) (--freeze-at)")
+                    status.document.freezes.append(.init(round: round, phase: name, seconds: seconds))
+                }
             }
         }
     }

@@ -75,6 +75,13 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         }
     }
 
+    /// A freeze `--freeze-at` asked for, noted once the process was continued.
+    public struct Freeze: Codable, Equatable, Sendable {
+        public var round: Int
+        public var phase: String
+        public var seconds: Double
+    }
+
     public var id: String
     public var federation: String
     public var version: String
@@ -101,6 +108,8 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var residentMemoryBytes: Int?
     public var peakResidentMemoryBytes: Int?
     public var warnings: [String]
+    /// The freezes rehearsed so far (`--freeze-at`), in order.
+    public var freezes: [Freeze] = []
 
     /// Every field is written, absent ones as null, so that readers see the same keys always.
     public func encode(to encoder: any Encoder) throws {
@@ -126,5 +135,6 @@ public struct NodeStatus: Codable, Equatable, Sendable {
         try container.encode(residentMemoryBytes, forKey: .residentMemoryBytes)
         try container.encode(peakResidentMemoryBytes, forKey: .peakResidentMemoryBytes)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(freezes, forKey: .freezes)
     }
 }

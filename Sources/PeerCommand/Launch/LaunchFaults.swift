@@ -42,8 +42,8 @@ final class LaunchFaults {
                 down.insert(injection.victim)
                 note(injection, "exited with status \(status)", console: console)
             case .stop:
-                guard let warning = statuses[injection.victim]?.warnings.first(where: { $0.hasPrefix("frozen") && $0.hasSuffix("of round \(injection.round) (--freeze-at)") }) else { continue }
-                note(injection, warning, console: console)
+                guard let freeze = statuses[injection.victim]?.freezes.first(where: { $0.round == injection.round }) else { continue }
+                note(injection, "frozen \(freeze.seconds) s as it entered \(freeze.phase) of round \(freeze.round)", console: console)
             case .restart:
                 let reached = statuses.filter { !down.contains($0.key) }.map(\.value.round).max() ?? 0
                 guard let process, !process.isRunning, reached >= injection.round else { continue }
