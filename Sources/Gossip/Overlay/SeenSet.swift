@@ -29,7 +29,8 @@ struct SeenSet {
     init(capacity: Int) {
         precondition(capacity > 0, "a seen-set needs room")
         self.capacity = capacity
-        members = Set(minimumCapacity: capacity)
+        // An insertion comes before the eviction it causes: room for one more.
+        members = Set(minimumCapacity: capacity + 1)
         order = []
         order.reserveCapacity(capacity)
     }

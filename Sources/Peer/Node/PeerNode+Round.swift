@@ -165,7 +165,7 @@ extension PeerNode {
                 log.event("thaw", "round \(round) phase \(name): continued after the freeze", ["round": round, "phase": name])
                 status.withLock { status in
                     status.document.warnings.append("frozen \(seconds) s as it entered \(name) of round \(round) (--freeze-at)")
-                    status.document.freezes.append(.init(round: round, phase: name, seconds: seconds))
+                    status.document.freezes = (status.document.freezes ?? []) + [.init(round: round, phase: name, seconds: seconds)]
                 }
             }
         }

@@ -108,8 +108,9 @@ public struct NodeStatus: Codable, Equatable, Sendable {
     public var residentMemoryBytes: Int?
     public var peakResidentMemoryBytes: Int?
     public var warnings: [String]
-    /// The freezes rehearsed so far (`--freeze-at`), in order.
-    public var freezes: [Freeze] = []
+    /// The freezes rehearsed so far (`--freeze-at`), in order; nil from a peer of a version
+    /// without the field.
+    public var freezes: [Freeze]? = []
 
     /// Every field is written, absent ones as null, so that readers see the same keys always.
     public func encode(to encoder: any Encoder) throws {

@@ -41,8 +41,8 @@ final class LaunchFaults {
                 guard let status = process?.exitStatus else { continue }
                 down.insert(injection.victim)
                 note(injection, "exited with status \(status)", console: console)
-            case .stop:
-                guard let freeze = statuses[injection.victim]?.freezes.first(where: { $0.round == injection.round }) else { continue }
+            case .stop(let phase, _):
+                guard let freeze = statuses[injection.victim]?.freezes?.first(where: { $0.round == injection.round && $0.phase == phase }) else { continue }
                 note(injection, "frozen \(freeze.seconds) s as it entered \(freeze.phase) of round \(freeze.round)", console: console)
             case .restart:
                 let reached = statuses.filter { !down.contains($0.key) }.map(\.value.round).max() ?? 0
